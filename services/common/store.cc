@@ -1,0 +1,10 @@
+#include "services/common/store.h"
+
+namespace iam {
+
+std::vector<std::string> DefaultColumns() {
+  return {std::string(kIdentityColumn), std::string(kAuthzColumn),
+          std::string(kAuditColumn)};
+}
+
+}  // namespace iam

@@ -1,0 +1,94 @@
+// Store: the durable key-value storage every service writes through.
+//
+// Keys live in named columns (one per service: "identity", "authz", "audit",
+// ...). Commit() applies a batch atomically and durably (synced before it
+// returns) and stamps it with the next revision: a process-wide counter that
+// never goes backwards, also across restarts. Readers see whole batches only.
+//
+// Thread-safe: any number of threads may call any method concurrently.
+#ifndef IAM_SERVICES_COMMON_STORE_H_
+#define IAM_SERVICES_COMMON_STORE_H_
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include "absl/strings/string_view.h"
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+
+namespace iam {
+
+using Revision = int64_t;
+
+// Columns every store has.
+inline constexpr absl::string_view kIdentityColumn = "identity";
+inline constexpr absl::string_view kAuthzColumn = "authz";
+inline constexpr absl::string_view kAuditColumn = "audit";
+
+// The columns a store opens by default.
+std::vector<std::string> DefaultColumns();
+
+// A set of puts and deletes applied together.
+class WriteBatch {
+ public:
+  struct Op {
+    std::string column;
+    std::string key;
+    std::optional<std::string> value;  // nullopt: delete
+  };
+  void Put(absl::string_view column, absl::string_view key,
+           absl::string_view value) {
+    ops_.push_back(Op{std::string(column), std::string(key), std::string(value)});
+  }
+  void Delete(absl::string_view column, absl::string_view key) {
+    ops_.push_back(Op{std::string(column), std::string(key), std::nullopt});
+  }
+  const std::vector<Op>& ops() const { return ops_; }
+  bool empty() const { return ops_.empty(); }
+
+ private:
+  std::vector<Op> ops_;
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // Applies `batch` atomically, syncs it to stable storage, and returns the
+  // revision it committed at (strictly greater than every earlier one).
+  // An unknown column is INVALID_ARGUMENT; an I/O failure is UNAVAILABLE or
+  // INTERNAL and nothing is applied.
+  virtual absl::StatusOr<Revision> Commit(const WriteBatch& batch) = 0;
+
+  // Applies `batch` atomically without waiting for sync and without taking a
+  // revision. A crash may lose it. For buffered records only.
+  virtual absl::Status WriteUnsynced(const WriteBatch& batch) = 0;
+
+  // The value at `key`, or NOT_FOUND.
+  virtual absl::StatusOr<std::string> Get(absl::string_view column,
+                                          absl::string_view key) const = 0;
+
+  // Calls fn(key, value) for each key in `column` that starts with `prefix`,
+  // in key order, from a consistent view, until fn returns false.
+  virtual absl::Status Scan(
+      absl::string_view column, absl::string_view prefix,
+      const std::function<bool(absl::string_view key, absl::string_view value)>&
+          fn) const = 0;
+
+  // Like Scan, but starts at the first key >= `start` (keys still must begin
+  // with `prefix`).
+  virtual absl::Status ScanFrom(
+      absl::string_view column, absl::string_view prefix, absl::string_view start,
+      const std::function<bool(absl::string_view key, absl::string_view value)>&
+          fn) const = 0;
+
+  // The revision of the last committed batch (0 for a new store).
+  virtual Revision CurrentRevision() const = 0;
+};
+
+}  // namespace iam
+
+#endif  // IAM_SERVICES_COMMON_STORE_H_
