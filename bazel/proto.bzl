@@ -5,7 +5,7 @@ generated sources in a cc_library. Imports are resolved from the workspace
 root, so `import "proto/iam/v1/common.proto";` works across packages.
 """
 
-def cc_grpc_proto(name, srcs, deps = [], grpc = True, visibility = None):
+def cc_grpc_proto(name, srcs, deps = [], grpc = True, visibility = None, testonly = False):
     """Generates <name> (a cc_library) from srcs.
 
     Args:
@@ -27,6 +27,7 @@ def cc_grpc_proto(name, srcs, deps = [], grpc = True, visibility = None):
         name = name + "_srcs",
         srcs = srcs + proto_deps,
         visibility = visibility,
+        testonly = testonly,
     )
     grpc_flags = ""
     if grpc:
@@ -35,6 +36,7 @@ def cc_grpc_proto(name, srcs, deps = [], grpc = True, visibility = None):
         name = name + "_gen",
         srcs = srcs + proto_deps,
         outs = outs,
+        testonly = testonly,
         cmd = "/usr/bin/protoc -I. --cpp_out=$(GENDIR) " + grpc_flags +
               " ".join([pkg + "/" + s for s in srcs]),
     )
@@ -44,4 +46,5 @@ def cc_grpc_proto(name, srcs, deps = [], grpc = True, visibility = None):
         hdrs = [o for o in outs if o.endswith(".h")],
         deps = deps + ["//third_party/system:grpc", "//third_party/system:protobuf"],
         visibility = visibility,
+        testonly = testonly,
     )

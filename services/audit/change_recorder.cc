@@ -1,0 +1,58 @@
+#include "services/audit/change_recorder.h"
+
+#include <iostream>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+
+namespace iam::audit {
+
+absl::Status ChangeRecorder::Record(const ChangeInfo& info,
+                                    const absl::Status& result,
+                                    int64_t revision) {
+  iam::v1::AuditRecord record;
+  record.set_caller(std::string(info.caller));
+  record.set_action(std::string(info.action));
+  record.set_target(std::string(info.target));
+  record.set_person_id(std::string(info.person_id));
+  if (result.ok()) {
+    record.set_outcome(iam::v1::AUDIT_OUTCOME_SUCCESS);
+    record.set_reason(std::string(info.reason));
+    record.set_revision(revision);
+  } else {
+    record.set_outcome(iam::v1::AUDIT_OUTCOME_FAILED);
+    record.set_reason(absl::StrCat(absl::StatusCodeToString(result.code()),
+                                   ": ", result.message()));
+  }
+  absl::StatusOr<int64_t> appended = log_->Append(std::move(record));
+  if (!appended.ok()) {
+    std::cerr << "audit: could not record " << info.action << ": "
+              << appended.status().message() << "\n";
+    if (result.ok()) {
+      return absl::UnavailableError(absl::StrCat(
+          "the change committed at revision ", revision,
+          " but its audit record could not be written: ",
+          appended.status().message()));
+    }
+  }
+  return result;
+}
+
+absl::Status ChangeRecorder::RecordRefusal(absl::string_view caller,
+                                           absl::string_view action,
+                                           absl::string_view target,
+                                           const absl::Status& refusal) {
+  // Nothing was done, so nothing waits for this record to be synced: a flood
+  // of refused calls must not tie up threads on fsync.
+  iam::v1::AuditRecord record;
+  record.set_caller(std::string(caller));
+  record.set_action(std::string(action));
+  record.set_target(std::string(target));
+  record.set_outcome(iam::v1::AUDIT_OUTCOME_FAILED);
+  record.set_reason(absl::StrCat(absl::StatusCodeToString(refusal.code()), ": ",
+                                 refusal.message()));
+  log_->AppendAsync(std::move(record));
+  return refusal;
+}
+
+}  // namespace iam::audit

@@ -1,0 +1,47 @@
+// ChangeRecorder: writes the audit record of an admin change or a refused
+// request, in one shape for every service. Records carry ids, never names,
+// free text beyond the caller's reason, or secrets. Thread-safe (AuditLog is).
+#ifndef IAM_SERVICES_AUDIT_CHANGE_RECORDER_H_
+#define IAM_SERVICES_AUDIT_CHANGE_RECORDER_H_
+
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "services/audit/audit_log.h"
+
+namespace iam::audit {
+
+struct ChangeInfo {
+  absl::string_view caller;
+  absl::string_view action;     // e.g. "authz.binding.create"
+  absl::string_view target;     // id or name of what changed
+  absl::string_view person_id;  // person the change is about, if any
+  absl::string_view reason;     // the caller's reason or ticket
+};
+
+class ChangeRecorder {
+ public:
+  // REQUIRES: log outlives this object.
+  explicit ChangeRecorder(AuditLog* log) : log_(log) {}
+
+  // Records the outcome of a change: SUCCESS at `revision` when `result` is
+  // OK, FAILED with the error otherwise. Returns `result`, or the audit
+  // error if a successful change could not be recorded durably.
+  absl::Status Record(const ChangeInfo& info, const absl::Status& result,
+                      int64_t revision);
+
+  // Records (buffered, not synced) a request refused before it reached the
+  // domain (unauthenticated, permission denied). Returns `refusal`.
+  absl::Status RecordRefusal(absl::string_view caller,
+                             absl::string_view action,
+                             absl::string_view target,
+                             const absl::Status& refusal);
+
+ private:
+  AuditLog* const log_;
+};
+
+}  // namespace iam::audit
+
+#endif  // IAM_SERVICES_AUDIT_CHANGE_RECORDER_H_

@@ -1,0 +1,75 @@
+#include "services/authz/authz_client.h"
+
+#include <chrono>
+
+#include "absl/strings/str_cat.h"
+#include "services/common/caller.h"
+
+namespace iam::authz {
+namespace {
+
+constexpr auto kDeadline = std::chrono::seconds(10);
+
+void Prepare(grpc::ClientContext* context, const std::string& principal,
+             const std::string& internal_token) {
+  context->AddMetadata(kCallerHeader, principal);
+  if (!internal_token.empty()) {
+    context->AddMetadata(kInternalTokenHeader, internal_token);
+  }
+  context->set_deadline(std::chrono::system_clock::now() + kDeadline);
+}
+
+absl::Status FromGrpc(const grpc::Status& s) {
+  return absl::Status(static_cast<absl::StatusCode>(s.error_code()),
+                      s.error_message());
+}
+
+}  // namespace
+
+GrpcAuthorizer::GrpcAuthorizer(std::shared_ptr<grpc::Channel> channel,
+                               std::string principal, std::string internal_token)
+    : stub_(iam::v1::AuthzService::NewStub(channel)),
+      principal_(std::move(principal)),
+      internal_token_(std::move(internal_token)) {}
+
+absl::Status GrpcAuthorizer::Require(absl::string_view caller,
+                                     absl::string_view permission) {
+  grpc::ClientContext context;
+  Prepare(&context, principal_, internal_token_);
+  iam::v1::CheckRequest request;
+  request.set_person_id(std::string(caller));
+  request.set_permission(std::string(permission));
+  request.set_scope("/");
+  iam::v1::CheckResponse response;
+  grpc::Status s = stub_->Check(&context, request, &response);
+  if (!s.ok()) {
+    // Fail closed: an authorization that cannot be decided is refused.
+    return absl::UnavailableError(absl::StrCat(
+        "cannot authorize the caller: authz service: ", s.error_message()));
+  }
+  if (!response.allowed()) {
+    return absl::PermissionDeniedError(
+        absl::StrCat("caller '", caller, "' lacks permission '", permission,
+                     "' at scope \"/\": ", response.reason()));
+  }
+  return absl::OkStatus();
+}
+
+GrpcSubjectSink::GrpcSubjectSink(std::shared_ptr<grpc::Channel> channel,
+                                 std::string principal, std::string internal_token)
+    : stub_(iam::v1::AuthzService::NewStub(channel)),
+      principal_(std::move(principal)),
+      internal_token_(std::move(internal_token)) {}
+
+absl::Status GrpcSubjectSink::Sync(const iam::v1::Person& person) {
+  grpc::ClientContext context;
+  Prepare(&context, principal_, internal_token_);
+  iam::v1::SyncSubjectRequest request;
+  request.set_person_id(person.id());
+  request.set_status(person.status());
+  for (const auto& g : person.groups()) request.add_groups(g);
+  iam::v1::WriteResponse response;
+  return FromGrpc(stub_->SyncSubject(&context, request, &response));
+}
+
+}  // namespace iam::authz

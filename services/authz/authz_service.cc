@@ -1,0 +1,432 @@
+#include "services/authz/authz_service.h"
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "services/common/grpc_status.h"
+#include "services/common/status_macros.h"
+
+namespace iam::authz {
+namespace {
+
+constexpr int kMaxBatch = 1000;
+constexpr size_t kMaxFieldLength = 256;
+constexpr int kDefaultPageSize = 100;
+constexpr int kMaxPageSize = 1000;
+
+absl::Status ValidateCheckRequest(const iam::v1::CheckRequest& r) {
+  if (r.person_id().empty() || r.permission().empty() || r.scope().empty()) {
+    return absl::InvalidArgumentError(
+        "person_id, permission and scope are all required (scope \"/\" is "
+        "the root)");
+  }
+  if (r.person_id().size() > kMaxFieldLength ||
+      r.permission().size() > kMaxFieldLength ||
+      r.scope().size() > kMaxFieldLength) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "person_id, permission and scope must be at most ", kMaxFieldLength,
+        " characters"));
+  }
+  return absl::OkStatus();
+}
+
+void ToProto(const Decision& d, iam::v1::CheckResponse* out) {
+  out->set_allowed(d.allowed);
+  out->set_reason(d.reason);
+  out->set_binding_id(d.binding_id);
+  for (const auto& r : d.role_path) out->add_role_path(r);
+  out->set_revision(d.revision);
+}
+
+iam::v1::AuditDecision ToAudit(const iam::v1::CheckRequest& r,
+                               const Decision& d) {
+  iam::v1::AuditDecision a;
+  a.set_person_id(r.person_id());
+  a.set_permission(r.permission());
+  a.set_scope(r.scope());
+  a.set_allowed(d.allowed);
+  a.set_reason(d.reason);
+  return a;
+}
+
+absl::StatusOr<int> PageSize(int requested) {
+  if (requested < 0 || requested > kMaxPageSize) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("page_size must be 0-", kMaxPageSize, " (0 means ",
+                     kDefaultPageSize, ")"));
+  }
+  return requested == 0 ? kDefaultPageSize : requested;
+}
+
+absl::StatusOr<std::string> DecodeToken(const std::string& token) {
+  std::string out;
+  if (!token.empty() && !absl::WebSafeBase64Unescape(token, &out)) {
+    return absl::InvalidArgumentError(
+        "page_token is malformed; pass next_page_token from the previous "
+        "response unchanged");
+  }
+  return out;
+}
+
+}  // namespace
+
+absl::Status EngineAuthorizer::Require(absl::string_view caller,
+                                       absl::string_view permission) {
+  Decision d = engine_->Check(caller, permission, "/");
+  if (d.allowed) return absl::OkStatus();
+  return absl::PermissionDeniedError(
+      absl::StrCat("caller '", caller, "' lacks permission '", permission,
+                   "' at scope \"/\": ", d.reason));
+}
+
+AuthzServiceImpl::AuthzServiceImpl(AuthzEngine* engine,
+                                   audit::AuditLog* audit_log,
+                                   const CallerConfig& caller_config)
+    : engine_(engine),
+      audit_log_(audit_log),
+      recorder_(audit_log),
+      authorizer_(engine),
+      caller_config_(caller_config) {}
+
+absl::StatusOr<std::string> AuthzServiceImpl::Authorize(
+    grpc::CallbackServerContext* context, absl::string_view permission,
+    absl::string_view action, absl::string_view target) {
+  absl::StatusOr<std::string> caller = CallerFromContext(*context, caller_config_);
+  if (!caller.ok()) {
+    return recorder_.RecordRefusal("", action, target, caller.status());
+  }
+  absl::Status allowed = authorizer_.Require(*caller, permission);
+  if (!allowed.ok()) {
+    return recorder_.RecordRefusal(*caller, action, target, allowed);
+  }
+  return caller;
+}
+
+absl::Status AuthzServiceImpl::AuditedWrite(
+    const audit::ChangeInfo& info, const absl::StatusOr<Revision>& result,
+    iam::v1::WriteResponse* response) {
+  Revision revision = result.ok() ? *result : 0;
+  RETURN_IF_ERROR(recorder_.Record(info, result.status(), revision));
+  response->set_revision(revision);
+  return absl::OkStatus();
+}
+
+grpc::ServerUnaryReactor* AuthzServiceImpl::Check(
+    grpc::CallbackServerContext* context, const iam::v1::CheckRequest* request,
+    iam::v1::CheckResponse* response) {
+  return FinishUnary(context, [&]() -> absl::Status {
+    ASSIGN_OR_RETURN(std::string caller,
+                     Authorize(context, kPermAuthzCheck, "authz.check",
+                               request->permission()));
+    RETURN_IF_ERROR(ValidateCheckRequest(*request));
+    Decision d = engine_->Check(request->person_id(), request->permission(),
+                                request->scope());
+    ToProto(d, response);
+    iam::v1::AuditRecord record;
+    record.set_caller(std::move(caller));
+    record.set_action("authz.check");
+    record.set_target(absl::StrCat(request->permission(), "@", request->scope()));
+    record.set_person_id(request->person_id());
+    record.set_outcome(d.allowed ? iam::v1::AUDIT_OUTCOME_SUCCESS
+                                 : iam::v1::AUDIT_OUTCOME_DENIED);
+    record.set_reason(d.reason);
+    record.set_revision(d.revision);
+    audit_log_->AppendAsync(std::move(record));
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* AuthzServiceImpl::BatchCheck(
+    grpc::CallbackServerContext* context,
+    const iam::v1::BatchCheckRequest* request,
+    iam::v1::BatchCheckResponse* response) {
+  return FinishUnary(context, [&]() -> absl::Status {
+    ASSIGN_OR_RETURN(std::string caller,
+                     Authorize(context, kPermAuthzCheck, "authz.batch_check", ""));
+    if (request->checks_size() == 0 || request->checks_size() > kMaxBatch) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("a batch holds 1-", kMaxBatch, " checks; got ",
+                       request->checks_size()));
+    }
+    for (int i = 0; i < request->checks_size(); ++i) {
+      absl::Status valid = ValidateCheckRequest(request->checks(i));
+      if (!valid.ok()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("checks[", i, "]: ", valid.message()));
+      }
+    }
+    // One snapshot for the whole batch: every answer is at one revision.
+    std::shared_ptr<const AuthzSnapshot> snapshot = engine_->snapshot();
+    absl::Time now = absl::Now();
+    iam::v1::AuditRecord record;
+    int denied = 0;
+    for (const auto& check : request->checks()) {
+      Decision d = snapshot->Check(check.person_id(), check.permission(),
+                                   check.scope(), now);
+      if (!d.allowed) ++denied;
+      *record.add_decisions() = ToAudit(check, d);
+      ToProto(d, response->add_results());
+    }
+    response->set_revision(snapshot->revision());
+    record.set_caller(std::move(caller));
+    record.set_action("authz.batch_check");
+    record.set_outcome(denied == 0 ? iam::v1::AUDIT_OUTCOME_SUCCESS
+                                   : iam::v1::AUDIT_OUTCOME_DENIED);
+    record.set_reason(absl::StrCat(request->checks_size() - denied, " allowed, ",
+                                   denied, " denied"));
+    record.set_revision(snapshot->revision());
+    audit_log_->AppendAsync(std::move(record));
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* AuthzServiceImpl::ListPermissions(
+    grpc::CallbackServerContext* context,
+    const iam::v1::ListPermissionsRequest* request,
+    iam::v1::ListPermissionsResponse* response) {
+  return FinishUnary(context, [&]() -> absl::Status {
+    ASSIGN_OR_RETURN(std::string caller,
+                     CallerFromContext(*context, caller_config_));
+    if (caller != request->person_id()) {
+      ASSIGN_OR_RETURN(caller, Authorize(context, kPermAuthzCheck,
+                                         "authz.list_permissions",
+                                         request->person_id()));
+    }
+    if (request->person_id().empty()) {
+      return absl::InvalidArgumentError("person_id is required");
+    }
+    std::shared_ptr<const AuthzSnapshot> snapshot = engine_->snapshot();
+    ASSIGN_OR_RETURN(auto granted,
+                     snapshot->ListPermissions(request->person_id(),
+                                               request->scope(), absl::Now()));
+    for (auto& g : granted) *response->add_permissions() = std::move(g);
+    response->set_revision(snapshot->revision());
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* AuthzServiceImpl::WhoCan(
+    grpc::CallbackServerContext* context, const iam::v1::WhoCanRequest* request,
+    iam::v1::WhoCanResponse* response) {
+  return FinishUnary(context, [&]() -> absl::Status {
+    ASSIGN_OR_RETURN(std::string caller,
+                     Authorize(context, kPermAuthzCheck, "authz.who_can",
+                               request->permission()));
+    if (request->permission().empty() || request->scope().empty()) {
+      return absl::InvalidArgumentError(
+          "permission and scope are required (scope \"/\" is the root)");
+    }
+    std::shared_ptr<const AuthzSnapshot> snapshot = engine_->snapshot();
+    ASSIGN_OR_RETURN(auto people,
+                     snapshot->WhoCan(request->permission(), request->scope(),
+                                      absl::Now()));
+    for (auto& p : people) response->add_person_ids(std::move(p));
+    response->set_revision(snapshot->revision());
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* AuthzServiceImpl::PutPermission(
+    grpc::CallbackServerContext* context,
+    const iam::v1::PutPermissionRequest* request,
+    iam::v1::WriteResponse* response) {
+  return FinishUnaryOn(&pool_, context, [=]() -> absl::Status {
+    const std::string& name = request->permission().name();
+    ASSIGN_OR_RETURN(std::string caller,
+                     Authorize(context, kPermPolicyWrite,
+                               "authz.permission.put", name));
+    return AuditedWrite({caller, "authz.permission.put", name, "",
+                         request->reason()},
+                        engine_->PutPermission(request->permission()), response);
+  });
+}
+
+grpc::ServerUnaryReactor* AuthzServiceImpl::DeletePermission(
+    grpc::CallbackServerContext* context, const iam::v1::DeleteRequest* request,
+    iam::v1::WriteResponse* response) {
+  return FinishUnaryOn(&pool_, context, [=]() -> absl::Status {
+    ASSIGN_OR_RETURN(std::string caller,
+                     Authorize(context, kPermPolicyWrite,
+                               "authz.permission.delete", request->name()));
+    return AuditedWrite({caller, "authz.permission.delete", request->name(), "",
+                         request->reason()},
+                        engine_->DeletePermission(request->name()), response);
+  });
+}
+
+grpc::ServerUnaryReactor* AuthzServiceImpl::PutRole(
+    grpc::CallbackServerContext* context, const iam::v1::PutRoleRequest* request,
+    iam::v1::WriteResponse* response) {
+  return FinishUnaryOn(&pool_, context, [=]() -> absl::Status {
+    const std::string& name = request->role().name();
+    ASSIGN_OR_RETURN(std::string caller,
+                     Authorize(context, kPermPolicyWrite, "authz.role.put", name));
+    return AuditedWrite({caller, "authz.role.put", name, "", request->reason()},
+                        engine_->PutRole(request->role()), response);
+  });
+}
+
+grpc::ServerUnaryReactor* AuthzServiceImpl::DeleteRole(
+    grpc::CallbackServerContext* context, const iam::v1::DeleteRequest* request,
+    iam::v1::WriteResponse* response) {
+  return FinishUnaryOn(&pool_, context, [=]() -> absl::Status {
+    ASSIGN_OR_RETURN(std::string caller,
+                     Authorize(context, kPermPolicyWrite, "authz.role.delete",
+                               request->name()));
+    return AuditedWrite({caller, "authz.role.delete", request->name(), "",
+                         request->reason()},
+                        engine_->DeleteRole(request->name()), response);
+  });
+}
+
+grpc::ServerUnaryReactor* AuthzServiceImpl::PutScope(
+    grpc::CallbackServerContext* context, const iam::v1::PutScopeRequest* request,
+    iam::v1::WriteResponse* response) {
+  return FinishUnaryOn(&pool_, context, [=]() -> absl::Status {
+    const std::string& path = request->scope().path();
+    ASSIGN_OR_RETURN(std::string caller,
+                     Authorize(context, kPermPolicyWrite, "authz.scope.put", path));
+    return AuditedWrite({caller, "authz.scope.put", path, "", request->reason()},
+                        engine_->PutScope(request->scope()), response);
+  });
+}
+
+grpc::ServerUnaryReactor* AuthzServiceImpl::DeleteScope(
+    grpc::CallbackServerContext* context, const iam::v1::DeleteRequest* request,
+    iam::v1::WriteResponse* response) {
+  return FinishUnaryOn(&pool_, context, [=]() -> absl::Status {
+    ASSIGN_OR_RETURN(std::string caller,
+                     Authorize(context, kPermPolicyWrite, "authz.scope.delete",
+                               request->name()));
+    return AuditedWrite({caller, "authz.scope.delete", request->name(), "",
+                         request->reason()},
+                        engine_->DeleteScope(request->name()), response);
+  });
+}
+
+grpc::ServerUnaryReactor* AuthzServiceImpl::CreateBinding(
+    grpc::CallbackServerContext* context,
+    const iam::v1::CreateBindingRequest* request,
+    iam::v1::CreateBindingResponse* response) {
+  return FinishUnaryOn(&pool_, context, [=]() -> absl::Status {
+    const iam::v1::RoleBinding& b = request->binding();
+    std::string target = absl::StrCat(b.role(), "@", b.scope());
+    ASSIGN_OR_RETURN(std::string caller,
+                     Authorize(context, kPermBindingsWrite,
+                               "authz.binding.create", target));
+    auto created = engine_->CreateBindings({b}, caller);
+    std::string person =
+        b.subject().kind() == iam::v1::SUBJECT_KIND_PERSON ? b.subject().id() : "";
+    if (created.ok()) target = created->first.front().id();
+    Revision revision = created.ok() ? created->second : 0;
+    RETURN_IF_ERROR(recorder_.Record(
+        {caller, "authz.binding.create", target, person, b.reason()},
+        created.status(), revision));
+    *response->mutable_binding() = created->first.front();
+    response->set_revision(revision);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* AuthzServiceImpl::DeleteBinding(
+    grpc::CallbackServerContext* context, const iam::v1::DeleteRequest* request,
+    iam::v1::WriteResponse* response) {
+  return FinishUnaryOn(&pool_, context, [=]() -> absl::Status {
+    ASSIGN_OR_RETURN(std::string caller,
+                     Authorize(context, kPermBindingsWrite,
+                               "authz.binding.delete", request->name()));
+    if (request->name().empty()) {
+      return absl::InvalidArgumentError("name (the binding id) is required");
+    }
+    return AuditedWrite({caller, "authz.binding.delete", request->name(), "",
+                         request->reason()},
+                        engine_->DeleteBinding(request->name()), response);
+  });
+}
+
+grpc::ServerUnaryReactor* AuthzServiceImpl::ListBindings(
+    grpc::CallbackServerContext* context,
+    const iam::v1::ListBindingsRequest* request,
+    iam::v1::ListBindingsResponse* response) {
+  return FinishUnary(context, [&]() -> absl::Status {
+    ASSIGN_OR_RETURN(std::string caller,
+                     Authorize(context, kPermBindingsRead, "authz.binding.list",
+                               ""));
+    ASSIGN_OR_RETURN(int limit, PageSize(request->page_size()));
+    ASSIGN_OR_RETURN(std::string after, DecodeToken(request->page_token()));
+    std::shared_ptr<const AuthzSnapshot> snapshot = engine_->snapshot();
+    // Ask for one more than the page to know whether another page follows.
+    std::vector<iam::v1::RoleBinding> page = snapshot->ListBindings(
+        request->subject(), request->role(), request->scope(), after, limit + 1);
+    bool more = static_cast<int>(page.size()) > limit;
+    if (more) page.resize(limit);
+    for (auto& b : page) *response->add_bindings() = std::move(b);
+    if (more) {
+      response->set_next_page_token(
+          absl::WebSafeBase64Escape(response->bindings(limit - 1).id()));
+    }
+    response->set_revision(snapshot->revision());
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* AuthzServiceImpl::GetPolicy(
+    grpc::CallbackServerContext* context, const iam::v1::GetPolicyRequest*,
+    iam::v1::GetPolicyResponse* response) {
+  return FinishUnary(context, [&]() -> absl::Status {
+    ASSIGN_OR_RETURN(std::string caller,
+                     Authorize(context, kPermPolicyRead, "authz.policy.get", ""));
+    std::shared_ptr<const AuthzSnapshot> snapshot = engine_->snapshot();
+    *response->mutable_policy() = snapshot->Policy();
+    response->set_revision(snapshot->revision());
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* AuthzServiceImpl::ApplyPolicy(
+    grpc::CallbackServerContext* context,
+    const iam::v1::ApplyPolicyRequest* request,
+    iam::v1::ApplyPolicyResponse* response) {
+  return FinishUnaryOn(&pool_, context, [=]() -> absl::Status {
+    ASSIGN_OR_RETURN(std::string caller,
+                     Authorize(context, kPermPolicyWrite, "authz.policy.apply",
+                               ""));
+    auto applied = engine_->ApplyPolicy(request->policy(), request->dry_run());
+    if (!request->dry_run()) {
+      Revision revision = applied.ok() ? applied->revision : 0;
+      std::string target =
+          applied.ok() ? absl::StrCat(applied->changes.size(), " changes") : "";
+      RETURN_IF_ERROR(recorder_.Record(
+          {caller, "authz.policy.apply", target, "", request->reason()},
+          applied.status(), revision));
+    }
+    if (!applied.ok()) return applied.status();
+    for (auto& c : applied->changes) *response->add_changes() = std::move(c);
+    response->set_revision(applied->revision);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* AuthzServiceImpl::SyncSubject(
+    grpc::CallbackServerContext* context,
+    const iam::v1::SyncSubjectRequest* request,
+    iam::v1::WriteResponse* response) {
+  return FinishUnaryOn(&pool_, context, [=]() -> absl::Status {
+    ASSIGN_OR_RETURN(std::string caller,
+                     Authorize(context, kPermSubjectsWrite, "authz.subject.sync",
+                               request->person_id()));
+    if (request->person_id().empty() ||
+        request->status() == iam::v1::PERSON_STATUS_UNSPECIFIED) {
+      return absl::InvalidArgumentError("person_id and status are required");
+    }
+    return AuditedWrite({caller, "authz.subject.sync", request->person_id(),
+                         request->person_id(),
+                         iam::v1::PersonStatus_Name(request->status())},
+                        engine_->SyncSubjects({*request}), response);
+  });
+}
+
+}  // namespace iam::authz

@@ -1,0 +1,129 @@
+#include "services/iamd/bootstrap.h"
+
+#include <iostream>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "services/common/status_macros.h"
+#include "services/policy/policy_loader.h"
+
+namespace iam::iamd {
+namespace {
+
+absl::Status LoadPolicy(const BootstrapOptions& options,
+                        authz::AuthzEngine* engine) {
+  if (options.policy_dir.empty()) return absl::OkStatus();
+  bool empty = engine->snapshot()->Policy().permissions_size() == 0;
+  if (!empty && !options.apply_policy) return absl::OkStatus();
+  ASSIGN_OR_RETURN(std::vector<std::string> files,
+                   policy::PolicyFilesInDir(options.policy_dir));
+  ASSIGN_OR_RETURN(iam::v1::PolicyDocument doc,
+                   policy::LoadPolicyOrError(files));
+  ASSIGN_OR_RETURN(authz::ApplyResult applied,
+                   engine->ApplyPolicy(doc, /*dry_run=*/false));
+  std::cerr << "iamd: applied policy from " << options.policy_dir << ": "
+            << applied.changes.size() << " changes at revision "
+            << applied.revision << "\n";
+  return absl::OkStatus();
+}
+
+bool HasBinding(const authz::AuthzEngine& engine, const std::string& subject_id,
+                const std::string& role) {
+  iam::v1::Subject subject;
+  subject.set_kind(iam::v1::SUBJECT_KIND_PERSON);
+  subject.set_id(subject_id);
+  return !engine.snapshot()->ListBindings(subject, role, "/", "", 1).empty();
+}
+
+absl::Status EnsureRootBinding(authz::AuthzEngine* engine,
+                               const std::string& subject_id,
+                               const std::string& role,
+                               const std::string& reason) {
+  if (HasBinding(*engine, subject_id, role)) return absl::OkStatus();
+  iam::v1::RoleBinding binding;
+  binding.mutable_subject()->set_kind(iam::v1::SUBJECT_KIND_PERSON);
+  binding.mutable_subject()->set_id(subject_id);
+  binding.set_role(role);
+  binding.set_scope("/");
+  binding.set_reason(reason);
+  absl::StatusOr<std::pair<std::vector<iam::v1::RoleBinding>, Revision>> made =
+      engine->CreateBindings({binding}, kServerPrincipal);
+  if (!made.ok()) {
+    return absl::Status(
+        made.status().code(),
+        absl::StrCat("cannot bind ", subject_id, " to role '", role,
+                     "' (the policy must define it): ", made.status().message()));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ServerPrincipal(authz::AuthzEngine* engine) {
+  iam::v1::SyncSubjectRequest self;
+  self.set_person_id(kServerPrincipal);
+  self.set_status(iam::v1::PERSON_STATUS_ACTIVE);
+  if (!engine->snapshot()->HasSubject(kServerPrincipal)) {
+    RETURN_IF_ERROR(engine->SyncSubjects({self}).status());
+  }
+  RETURN_IF_ERROR(EnsureRootBinding(engine, kServerPrincipal,
+                                    kServerRoleIdentity,
+                                    "server principal of the co-hosted services"));
+  return EnsureRootBinding(engine, kServerPrincipal, kServerRoleChecker,
+                           "server principal of the co-hosted services");
+}
+
+absl::Status Admin(const std::string& admin_id,
+                   identity::PersonRegistry* registry,
+                   authz::AuthzEngine* engine) {
+  if (admin_id.empty()) return absl::OkStatus();
+  absl::StatusOr<iam::v1::Person> existing = registry->Get(admin_id);
+  if (absl::IsNotFound(existing.status())) {
+    iam::v1::Person admin;
+    admin.set_id(admin_id);
+    admin.set_display_name("Bootstrap administrator");
+    admin.set_org_unit("ou/it");
+    admin.set_job_code("IAM_ADMIN");
+    admin.set_site("hq");
+    admin.set_status(iam::v1::PERSON_STATUS_ACTIVE);
+    RETURN_IF_ERROR(registry->Create(admin).status());
+    std::cerr << "iamd: created bootstrap admin '" << admin_id << "'\n";
+  } else if (!existing.ok()) {
+    return existing.status();
+  }
+  return absl::OkStatus();
+}
+
+// Pushes every person's status and groups to authz in one commit.
+absl::Status Reconcile(identity::PersonRegistry* registry,
+                       authz::AuthzEngine* engine) {
+  std::vector<iam::v1::SyncSubjectRequest> subjects;
+  for (const iam::v1::Person& p : registry->All()) {
+    iam::v1::SyncSubjectRequest s;
+    s.set_person_id(p.id());
+    s.set_status(p.status());
+    for (const auto& g : p.groups()) s.add_groups(g);
+    subjects.push_back(std::move(s));
+  }
+  for (size_t start = 0; start < subjects.size(); start += 10000) {
+    size_t end = std::min(subjects.size(), start + 10000);
+    std::vector<iam::v1::SyncSubjectRequest> chunk(subjects.begin() + start,
+                                                   subjects.begin() + end);
+    RETURN_IF_ERROR(engine->SyncSubjects(chunk).status());
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status Bootstrap(const BootstrapOptions& options,
+                       identity::PersonRegistry* registry,
+                       authz::AuthzEngine* engine) {
+  RETURN_IF_ERROR(LoadPolicy(options, engine));
+  RETURN_IF_ERROR(ServerPrincipal(engine));
+  RETURN_IF_ERROR(Admin(options.bootstrap_admin, registry, engine));
+  RETURN_IF_ERROR(Reconcile(registry, engine));
+  if (options.bootstrap_admin.empty()) return absl::OkStatus();
+  return EnsureRootBinding(engine, options.bootstrap_admin, kAdminRole,
+                           "bootstrap admin");
+}
+
+}  // namespace iam::iamd

@@ -1,0 +1,119 @@
+#include "tests/iamd_process.h"
+
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <thread>
+
+#include <grpcpp/create_channel.h>
+#include <grpcpp/security/credentials.h>
+
+#include "absl/strings/str_cat.h"
+#include "services/common/caller.h"
+
+namespace iam::testing {
+
+std::string Runfile(const std::string& path) {
+  const char* dir = std::getenv("TEST_SRCDIR");
+  const char* ws = std::getenv("TEST_WORKSPACE");
+  if (dir != nullptr && ws != nullptr) {
+    return absl::StrCat(dir, "/", ws, "/", path);
+  }
+  return path;
+}
+
+std::string NewTempDir(const std::string& name) {
+  static std::atomic<int> counter{0};
+  const char* tmp = std::getenv("TEST_TMPDIR");
+  std::string dir = absl::StrCat(tmp != nullptr ? tmp : "/tmp", "/", name, "-",
+                                 getpid(), "-", counter++);
+  mkdir(dir.c_str(), 0700);
+  return dir;
+}
+
+void PrepareContext(grpc::ClientContext* context, const std::string& caller,
+                    int deadline_seconds) {
+  context->AddMetadata(kCallerHeader, caller);
+  context->set_deadline(std::chrono::system_clock::now() +
+                        std::chrono::seconds(deadline_seconds));
+}
+
+std::string IamdProcess::address() const {
+  return absl::StrCat("127.0.0.1:", port_);
+}
+
+absl::StatusOr<std::unique_ptr<IamdProcess>> IamdProcess::Start(
+    const std::string& data_dir, std::vector<std::string> extra_flags) {
+  std::string port_file = absl::StrCat(data_dir, ".port");
+  unlink(port_file.c_str());
+  std::vector<std::string> args = {
+      Runfile("services/iamd/iamd"),
+      "--listen=127.0.0.1:0",
+      absl::StrCat("--data_dir=", data_dir),
+      absl::StrCat("--policy_dir=", Runfile("policy")),
+      "--bootstrap_admin=admin",
+      absl::StrCat("--port_file=", port_file),
+  };
+  for (auto& f : extra_flags) args.push_back(std::move(f));
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+
+  std::unique_ptr<IamdProcess> p(new IamdProcess);
+  p->pid_ = fork();
+  if (p->pid_ < 0) return absl::InternalError("fork failed");
+  if (p->pid_ == 0) {
+    execv(argv[0], argv.data());
+    _exit(127);
+  }
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (std::chrono::steady_clock::now() < deadline) {
+    int status = 0;
+    if (waitpid(p->pid_, &status, WNOHANG) == p->pid_) {
+      p->pid_ = -1;
+      return absl::InternalError(
+          absl::StrCat("iamd exited during start-up, status ", status));
+    }
+    std::ifstream in(port_file);
+    int port = 0;
+    if (in >> port && port > 0) {
+      p->port_ = port;
+      p->channel_ = grpc::CreateChannel(p->address(),
+                                        grpc::InsecureChannelCredentials());
+      if (p->channel_->WaitForConnected(std::chrono::system_clock::now() +
+                                        std::chrono::seconds(10))) {
+        return p;
+      }
+      return absl::UnavailableError("iamd wrote its port but does not answer");
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return absl::DeadlineExceededError("iamd did not start within 60 s");
+}
+
+int IamdProcess::Stop() {
+  if (pid_ <= 0) return -1;
+  kill(pid_, SIGTERM);
+  int status = 0;
+  waitpid(pid_, &status, 0);
+  pid_ = -1;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+void IamdProcess::Kill() {
+  if (pid_ <= 0) return;
+  kill(pid_, SIGKILL);
+  int status = 0;
+  waitpid(pid_, &status, 0);
+  pid_ = -1;
+}
+
+IamdProcess::~IamdProcess() { Kill(); }
+
+}  // namespace iam::testing
