@@ -45,11 +45,13 @@ void PrepareContext(grpc::ClientContext* context, const std::string& caller,
 }
 
 std::string IamdProcess::address() const {
-  return absl::StrCat("127.0.0.1:", port_);
+  return absl::StrCat(host_, ":", port_);
 }
 
 absl::StatusOr<std::unique_ptr<IamdProcess>> IamdProcess::Start(
-    const std::string& data_dir, std::vector<std::string> extra_flags) {
+    const std::string& data_dir, std::vector<std::string> extra_flags,
+    std::shared_ptr<grpc::ChannelCredentials> credentials,
+    const std::string& host) {
   std::string port_file = absl::StrCat(data_dir, ".port");
   unlink(port_file.c_str());
   std::vector<std::string> args = {
@@ -66,6 +68,8 @@ absl::StatusOr<std::unique_ptr<IamdProcess>> IamdProcess::Start(
   argv.push_back(nullptr);
 
   std::unique_ptr<IamdProcess> p(new IamdProcess);
+  p->host_ = host;
+  if (credentials == nullptr) credentials = grpc::InsecureChannelCredentials();
   p->pid_ = fork();
   if (p->pid_ < 0) return absl::InternalError("fork failed");
   if (p->pid_ == 0) {
@@ -84,8 +88,7 @@ absl::StatusOr<std::unique_ptr<IamdProcess>> IamdProcess::Start(
     int port = 0;
     if (in >> port && port > 0) {
       p->port_ = port;
-      p->channel_ = grpc::CreateChannel(p->address(),
-                                        grpc::InsecureChannelCredentials());
+      p->channel_ = grpc::CreateChannel(p->address(), credentials);
       if (p->channel_->WaitForConnected(std::chrono::system_clock::now() +
                                         std::chrono::seconds(10))) {
         return p;

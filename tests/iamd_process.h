@@ -13,6 +13,7 @@
 
 #include <grpcpp/channel.h>
 #include <grpcpp/client_context.h>
+#include <grpcpp/security/credentials.h>
 
 #include "absl/status/statusor.h"
 
@@ -22,8 +23,12 @@ class IamdProcess {
  public:
   // Starts iamd on 127.0.0.1:0 with `data_dir`, the sample policy and
   // bootstrap admin "admin", plus `extra_flags`; waits until it serves.
+  // With `credentials` (e.g. mTLS client credentials) the returned channel
+  // uses them; by default it is an insecure loopback channel.
   static absl::StatusOr<std::unique_ptr<IamdProcess>> Start(
-      const std::string& data_dir, std::vector<std::string> extra_flags = {});
+      const std::string& data_dir, std::vector<std::string> extra_flags = {},
+      std::shared_ptr<grpc::ChannelCredentials> credentials = nullptr,
+      const std::string& host = "127.0.0.1");
   ~IamdProcess();  // SIGKILLs the child if still running.
 
   int port() const { return port_; }
@@ -40,6 +45,7 @@ class IamdProcess {
   IamdProcess() = default;
   pid_t pid_ = -1;
   int port_ = 0;
+  std::string host_;
   std::shared_ptr<grpc::Channel> channel_;
 };
 

@@ -46,8 +46,8 @@ absl::StatusOr<int64_t> ParseRecordKey(absl::string_view key) {
       digits.size() != kSequenceDigits ||
       !std::all_of(digits.begin(), digits.end(), absl::ascii_isdigit) ||
       !absl::SimpleAtoi(digits, &sequence)) {
-    return absl::DataLossError(
-        absl::StrCat("malformed audit record key \"", absl::CHexEscape(key), "\""));
+    return absl::DataLossError(absl::StrCat("malformed audit record key \"",
+                                            absl::CHexEscape(key), "\""));
   }
   return sequence;
 }
@@ -84,7 +84,8 @@ absl::StatusOr<int64_t> LastSequence(const Store& store) {
 }
 
 std::string EncodePageToken(int64_t last_sequence) {
-  return absl::WebSafeBase64Escape(absl::StrCat(kPageTokenPrefix, last_sequence));
+  return absl::WebSafeBase64Escape(
+      absl::StrCat(kPageTokenPrefix, last_sequence));
 }
 
 // The sequence a page token continues after.
@@ -110,10 +111,9 @@ absl::StatusOr<int64_t> DecodePageToken(absl::string_view token) {
 
 absl::Status ValidateQuery(const QueryAuditRequest& request) {
   if (request.page_size() < 0 || request.page_size() > kMaxPageSize) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("page_size must be between 1 and ", kMaxPageSize,
-                     " (0 means ", kDefaultPageSize, "); got ",
-                     request.page_size()));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "page_size must be between 1 and ", kMaxPageSize, " (0 means ",
+        kDefaultPageSize, "); got ", request.page_size()));
   }
   if (request.since_unix_micros() < 0 || request.until_unix_micros() < 0) {
     return absl::InvalidArgumentError(
@@ -122,14 +122,13 @@ absl::Status ValidateQuery(const QueryAuditRequest& request) {
   }
   if (request.since_unix_micros() != 0 && request.until_unix_micros() != 0 &&
       request.since_unix_micros() > request.until_unix_micros()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("since_unix_micros (", request.since_unix_micros(),
-                     ") is after until_unix_micros (",
-                     request.until_unix_micros(), ")"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "since_unix_micros (", request.since_unix_micros(),
+        ") is after until_unix_micros (", request.until_unix_micros(), ")"));
   }
   if (!iam::v1::AuditOutcome_IsValid(request.outcome())) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("outcome ", request.outcome(), " is not a known AuditOutcome"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "outcome ", request.outcome(), " is not a known AuditOutcome"));
   }
   return absl::OkStatus();
 }
@@ -163,7 +162,8 @@ absl::StatusOr<std::unique_ptr<StoreAuditLog>> StoreAuditLog::Open(
 absl::StatusOr<std::unique_ptr<StoreAuditLog>> StoreAuditLog::Open(
     Store* store, const Clock* clock, Options options) {
   if (store == nullptr || clock == nullptr) {
-    return absl::InvalidArgumentError("StoreAuditLog needs a store and a clock");
+    return absl::InvalidArgumentError(
+        "StoreAuditLog needs a store and a clock");
   }
   if (options.flush_interval <= absl::ZeroDuration() ||
       options.max_records_scanned_per_query < 1) {
@@ -173,7 +173,8 @@ absl::StatusOr<std::unique_ptr<StoreAuditLog>> StoreAuditLog::Open(
   }
   ASSIGN_OR_RETURN(const int64_t last, LastSequence(*store));
   if (last == kMaxSequence) {
-    return absl::FailedPreconditionError("the audit log has no sequence numbers left");
+    return absl::FailedPreconditionError(
+        "the audit log has no sequence numbers left");
   }
   return absl::WrapUnique(new StoreAuditLog(store, clock, options, last + 1));
 }
@@ -197,9 +198,10 @@ StoreAuditLog::~StoreAuditLog() {
   const absl::Status status = WritePendingLocked();
   if (!status.ok()) {
     absl::MutexLock lock(&mu_);
-    std::fprintf(stderr,
-                 "audit: final flush failed; %zu buffered records are lost: %s\n",
-                 pending_.size(), status.ToString().c_str());
+    std::fprintf(
+        stderr,
+        "audit: final flush failed; %zu buffered records are lost: %s\n",
+        pending_.size(), status.ToString().c_str());
   }
 }
 
@@ -231,7 +233,8 @@ absl::StatusOr<int64_t> StoreAuditLog::Append(AuditRecord record) {
     absl::MutexLock lock(&mu_);
     RequeueLocked(std::move(buffered));
     // Give the sequence back unless a later append already took the next.
-    if (next_sequence_ == record.sequence() + 1) next_sequence_ = record.sequence();
+    if (next_sequence_ == record.sequence() + 1)
+      next_sequence_ = record.sequence();
     return committed.status();
   }
   return record.sequence();
@@ -289,10 +292,12 @@ void StoreAuditLog::FlushLoop() {
         std::fprintf(stderr,
                      "audit: background flush failed (%d in a row, %zu records "
                      "waiting; retrying every tick): %s\n",
-                     failed_flushes_in_a_row_, waiting, status.ToString().c_str());
+                     failed_flushes_in_a_row_, waiting,
+                     status.ToString().c_str());
       }
     } else if (failed_flushes_in_a_row_ > 0) {
-      std::fprintf(stderr, "audit: background flush recovered after %d failures\n",
+      std::fprintf(stderr,
+                   "audit: background flush recovered after %d failures\n",
                    failed_flushes_in_a_row_);
       failed_flushes_in_a_row_ = 0;
     }
@@ -306,7 +311,8 @@ absl::StatusOr<QueryAuditResponse> StoreAuditLog::Query(
       request.page_size() == 0 ? kDefaultPageSize : request.page_size();
   int64_t start = 0;
   if (!request.page_token().empty()) {
-    ASSIGN_OR_RETURN(const int64_t after, DecodePageToken(request.page_token()));
+    ASSIGN_OR_RETURN(const int64_t after,
+                     DecodePageToken(request.page_token()));
     start = after + 1;
   }
 
@@ -329,14 +335,16 @@ absl::StatusOr<QueryAuditResponse> StoreAuditLog::Query(
           error = sequence.status();
           return false;
         }
-        if (!record.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+        if (!record.ParseFromArray(value.data(),
+                                   static_cast<int>(value.size()))) {
           error = absl::DataLossError(
               absl::StrCat("audit record ", *sequence, " cannot be parsed"));
           return false;
         }
         ++scanned;
         last_scanned = *sequence;
-        if (Matches(record, request)) *response.add_records() = std::move(record);
+        if (Matches(record, request))
+          *response.add_records() = std::move(record);
         return true;
       }));
   RETURN_IF_ERROR(error);

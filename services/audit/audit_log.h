@@ -1,15 +1,25 @@
-// AuditLog: the append-only record of every change and every decision, with
-// who did it, what, to what, why, and at which revision.
+// AuditLog: the append-only, tamper-evident record of every change and every
+// decision: who did it, what, to what, why, and at which revision.
 //
-// Changes are appended synchronously and are durable when Append returns.
-// Decisions, which come thousands a second, are appended to a buffer that a
-// background thread writes out; they cost the caller a push onto a vector.
-// Every record gets a sequence number, in the order of the appends, and the
-// time it was appended.
+// Every record gets a sequence number (dense, from 1, in the order records
+// are written) and carries the SHA-256 of its predecessor's canonical bytes
+// (record_format.h), so the records form a hash chain. Every N records or
+// every second (and at shutdown) a checkpoint signs the chain head with the
+// server's Ed25519 key. VerifyAuditLog (verifier.h) recomputes both.
 //
-// AuditLog is the interface services depend on; StoreAuditLog keeps the log
-// in a Store. A later issue makes the log tamper-evident behind the same
-// interface.
+// Durability: Append and AppendThen acknowledge a record only once it is
+// synced. All records go through one writer thread that assigns sequences and
+// hashes in order and writes everything queued so far in one batch; a batch
+// holding any synced record is one synced Store::Commit, so concurrent
+// writers share one fsync (group commit) and the chain on disk always equals
+// the sequence order. AppendAsync records (decisions) are buffered and
+// written at least every flush_interval (100 ms), on Flush and on
+// destruction; a crash loses at most that window of them, and since the log
+// is written in order, what a crash loses is always a suffix of the chain.
+//
+// If a write fails, nothing in it is acknowledged: synced appenders get the
+// error, buffered records are kept for the next write, and the chain resumes
+// from the last record that was written.
 //
 // Thread-safe: any number of threads may call any method concurrently.
 #ifndef IAM_SERVICES_AUDIT_AUDIT_LOG_H_
@@ -17,7 +27,10 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <memory>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -27,59 +40,89 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "proto/iam/v1/audit.pb.h"
+#include "proto/iam/v1/policy.pb.h"
+#include "services/audit/alerts.h"
+#include "services/audit/person_keys.h"
+#include "services/audit/signer.h"
 #include "services/common/clock.h"
 #include "services/common/store.h"
 
 namespace iam::audit {
 
+// Called once with the record's sequence when it is synced, or the error.
+using AppendCallback = std::function<void(absl::StatusOr<int64_t>)>;
+
 class AuditLog {
  public:
   virtual ~AuditLog() = default;
 
-  // Appends `record` and makes it durable (synced) before returning. Assigns
-  // its sequence and time, overwriting whatever `record` carried, and returns
-  // the sequence. Records appended asynchronously before this call are
+  // Appends `record` and returns its sequence once it is synced to stable
+  // storage. Assigns its sequence, time and chain fields, overwriting what
+  // `record` carried. Records appended (in any mode) before this call are
   // written no later than this one.
   virtual absl::StatusOr<int64_t> Append(iam::v1::AuditRecord record) = 0;
 
-  // Appends `record` to a buffer and returns at once; the sequence and time
-  // are assigned now. The buffer is written in the background at least every
-  // 100 ms, by Flush(), and on destruction. For decision records, whose loss
-  // in a crash is acceptable.
+  // Like Append, but returns at once and calls `done` when the record is
+  // synced (or could not be). For handlers that must not block a thread.
+  // `done` runs on the log's writer thread: it must be quick and must not
+  // call back into the log.
+  virtual void AppendThen(iam::v1::AuditRecord record, AppendCallback done) = 0;
+
+  // Buffers `record` and returns at once; its time is taken now, its
+  // sequence when it is written (at least every 100 ms, on Flush, and on
+  // destruction). For decision records, whose loss in a crash is acceptable.
   virtual void AppendAsync(iam::v1::AuditRecord record) = 0;
 
-  // Writes every buffered record appended before the call. On error the
-  // records stay buffered and a later flush retries them.
+  // Writes (without syncing) every record appended before the call. On error
+  // the records stay buffered and a later write retries them.
   virtual absl::Status Flush() = 0;
 
-  // Written records (buffered ones once flushed) matching every non-empty
-  // filter of `request`, in sequence order. The time range is inclusive at
-  // both ends. page_size 0 means 100; below 0 or above 1000 is
-  // INVALID_ARGUMENT, as are a page_token no earlier response returned,
-  // negative times, and since > until. A page may hold fewer records than
-  // page_size (even none) while next_page_token is set: keep paging until
-  // the token is empty.
+  // Written records matching every non-empty filter of `request`, in
+  // sequence order. The time range is inclusive at both ends. page_size 0
+  // means 100; below 0 or above 1000 is INVALID_ARGUMENT, as are a page_token
+  // no earlier response returned, negative times, and since > until. A page
+  // may hold fewer records than page_size (even none) while next_page_token
+  // is set: keep paging until the token is empty. Sealed personal text is
+  // decrypted into `reason` while the person's key exists.
   virtual absl::StatusOr<iam::v1::QueryAuditResponse> Query(
       const iam::v1::QueryAuditRequest& request) const = 0;
 };
 
-// An AuditLog in the Store's audit column: each record is a serialized
-// iam::v1::AuditRecord under "rec/<sequence as 20 zero-padded digits>".
-// Sequences start at 1 and continue after a restart. A sequence may be
-// skipped when a synchronous Append fails while other appends are running.
+// An AuditLog in the Store's audit column (layout in record_format.h), with
+// per-person keys in the audit_keys column.
 class StoreAuditLog final : public AuditLog {
  public:
   struct Options {
-    // How often the background thread writes buffered records (real time,
-    // not the injected clock).
+    // How long a buffered record may wait to be written (real time).
     absl::Duration flush_interval = absl::Milliseconds(100);
-    // Query reads at most this many records per call, so that a filter that
-    // matches rarely cannot make one call scan the whole log.
+    // Query and Tail read at most this many records per call, so that a
+    // filter that matches rarely cannot make one call scan the whole log.
     int max_records_scanned_per_query = 10000;
+    // A checkpoint after this many records, or after checkpoint_interval
+    // if any record is unsigned, whichever comes first.
+    int checkpoint_every_records = 1000;
+    absl::Duration checkpoint_interval = absl::Seconds(1);
+    // Most records one write takes (larger queues take several writes).
+    int max_records_per_write = 20000;
+    // Buffered records beyond this are dropped (with a message on stderr)
+    // while the store keeps failing, so memory stays bounded.
+    size_t max_buffered_records = size_t{1} << 20;
+    // Alert rules (ValidateAlertRules must accept them).
+    std::vector<iam::v1::AuditAlertRule> alert_rules;
+    // Records older than this are pruned at a checkpoint boundary, checked
+    // every prune_interval. Zero keeps everything.
+    absl::Duration retention = absl::ZeroDuration();
+    absl::Duration prune_interval = absl::Hours(1);
   };
 
-  // Opens the log in `store` and starts the background writer. DATA_LOSS if
-  // a stored key is malformed. REQUIRES: store and clock outlive the log.
+  // Opens the log in `store`, recovers the chain head, and starts the
+  // writer. DATA_LOSS if a stored key or the last record is malformed.
+  // REQUIRES: store, clock and signer outlive the log; the store has the
+  // kAuditColumn and kAuditKeysColumn columns.
+  static absl::StatusOr<std::unique_ptr<StoreAuditLog>> Open(
+      Store* store, const Clock* clock, const CheckpointSigner* signer,
+      Options options);
+  // With a signing key that lives only in memory (tests).
   static absl::StatusOr<std::unique_ptr<StoreAuditLog>> Open(Store* store,
                                                               const Clock* clock);
   static absl::StatusOr<std::unique_ptr<StoreAuditLog>> Open(Store* store,
@@ -89,52 +132,113 @@ class StoreAuditLog final : public AuditLog {
   StoreAuditLog(const StoreAuditLog&) = delete;
   StoreAuditLog& operator=(const StoreAuditLog&) = delete;
 
-  // Stops the background writer and writes what is still buffered; if that
-  // fails, the error goes to stderr and those records are lost.
+  // Stops the writer after writing what is queued and a final checkpoint; if
+  // that fails, the error goes to stderr and those records are lost.
+  // REQUIRES: no other call is in progress or follows.
   ~StoreAuditLog() override;
 
   absl::StatusOr<int64_t> Append(iam::v1::AuditRecord record) override;
+  void AppendThen(iam::v1::AuditRecord record, AppendCallback done) override;
   void AppendAsync(iam::v1::AuditRecord record) override;
   absl::Status Flush() override;
   absl::StatusOr<iam::v1::QueryAuditResponse> Query(
       const iam::v1::QueryAuditRequest& request) const override;
 
+  // --- Reading the log as it grows (Tail) ---
+
+  // Every record up to this sequence is written (0: none yet).
+  int64_t WrittenSequence() const;
+  // The records matching `filter` among [from, WrittenSequence()], reading
+  // at most max_records_scanned_per_query and returning at most `max_records`;
+  // next_sequence is where the next read continues (no gaps, no repeats).
+  // INVALID_ARGUMENT for a bad filter or from < 1.
+  absl::StatusOr<iam::v1::TailAuditResponse> ReadFrom(
+      const iam::v1::TailAuditRequest& filter, int64_t from,
+      int max_records) const;
+  // Calls `fn` once WrittenSequence() >= sequence: at once (inline) if it
+  // already is, else on the writer thread. Returns an id for CancelNotify.
+  uint64_t NotifyWhenWritten(int64_t sequence, std::function<void()> fn);
+  // True if `fn` of that id will not run; false if it ran or is running.
+  bool CancelNotify(uint64_t id);
+
+  // --- Integrity, export, retention, privacy ---
+
+  // Verifies the whole retained log (VerifyAuditLog with this log's key).
+  absl::StatusOr<iam::v1::VerifyAuditResponse> Verify() const;
+  // JSON lines for a range of written records (see ExportAuditResponse).
+  absl::StatusOr<iam::v1::ExportAuditResponse> Export(
+      const iam::v1::ExportAuditRequest& request) const;
+  // Destroys the person's key in the same synced write as the audit record
+  // of the erase (action "audit.person.erase"), which it returns.
+  // INVALID_ARGUMENT without person_id or reason.
+  absl::StatusOr<iam::v1::ErasePersonDataResponse> ErasePersonData(
+      absl::string_view caller, absl::string_view person_id,
+      absl::string_view reason);
+  // Removes the records older than `cutoff` up to the newest checkpoint
+  // signed before it, keeping that checkpoint as the anchor of the chain
+  // that remains. Returns the first retained sequence.
+  absl::StatusOr<int64_t> PruneBefore(absl::Time cutoff);
+  // Writes a synced checkpoint of the current head now (if any record is
+  // unsigned), and waits for it.
+  absl::Status Checkpoint();
+
+  const AuditPublicKey& public_key() const { return signer_->public_key(); }
+
  private:
-  StoreAuditLog(Store* store, const Clock* clock, Options options,
-                int64_t next_sequence);
+  struct Pending;
+  struct ChainState {
+    int64_t next_sequence = 1;
+    std::string head_hash;
+    int64_t last_time_micros = 0;
+    int64_t since_checkpoint = 0;  // records after the last checkpoint
+    absl::Time last_checkpoint;    // real time
+  };
 
-  // Stamps `record` with the next sequence and the time.
-  void AssignLocked(iam::v1::AuditRecord* record)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  StoreAuditLog(Store* store, const Clock* clock, const CheckpointSigner* signer,
+                Options options, ChainState chain,
+                std::unique_ptr<AlertEvaluator> alerts);
 
-  // Puts records whose write failed back at the front of the buffer.
-  void RequeueLocked(std::vector<iam::v1::AuditRecord> records)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-
-  // Writes the buffer in one unsynced batch.
-  absl::Status WritePendingLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
-
-  // The background writer's loop.
-  void FlushLoop();
+  void Enqueue(Pending pending);
+  void WriterLoop();
+  void PruneLoop();
+  // Writes `work` in batches; runs the callbacks. Writer thread only.
+  void WriteWork(std::vector<Pending>& work, bool final);
+  // Chains `record` into `batch`. Writer thread only.
+  absl::Status AddRecord(iam::v1::AuditRecord& record, bool seal,
+                         std::string* plain_reason, WriteBatch* batch);
+  void AddCheckpoint(WriteBatch* batch);
+  void PublishWritten(int64_t written);
+  // Decrypts sealed text for readers.
+  void Unseal(iam::v1::AuditRecord* record) const;
+  absl::StatusOr<iam::v1::AuditRecord> ReadRecord(int64_t sequence) const;
 
   Store* const store_;
   const Clock* const clock_;
+  const CheckpointSigner* const signer_;
+  std::unique_ptr<CheckpointSigner> owned_signer_;  // for the in-memory key
   const Options options_;
+  PersonKeyring keyring_;
 
-  // Serializes every write to the store, and each write takes everything
-  // buffered so far: the records in the store are therefore always all those
-  // below some sequence, and a query never skips one that is written later.
-  absl::Mutex write_mu_ ABSL_ACQUIRED_BEFORE(mu_);
-  size_t last_batch_size_ ABSL_GUARDED_BY(write_mu_) = 0;
-  int failed_flushes_in_a_row_ ABSL_GUARDED_BY(write_mu_) = 0;
+  // Writer thread only.
+  ChainState chain_;
+  std::unique_ptr<AlertEvaluator> alerts_;
 
-  // Held only for a few instructions, so that AppendAsync stays cheap.
   absl::Mutex mu_;
-  int64_t next_sequence_ ABSL_GUARDED_BY(mu_);
-  std::vector<iam::v1::AuditRecord> pending_ ABSL_GUARDED_BY(mu_);
+  std::vector<Pending> queue_ ABSL_GUARDED_BY(mu_);
+  int urgent_ ABSL_GUARDED_BY(mu_) = 0;  // queued entries someone waits for
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
 
-  std::thread flusher_;
+  mutable absl::Mutex written_mu_;
+  int64_t written_ ABSL_GUARDED_BY(written_mu_) = 0;
+  uint64_t next_listener_ ABSL_GUARDED_BY(written_mu_) = 1;
+  std::map<uint64_t, std::pair<int64_t, std::function<void()>>> listeners_
+      ABSL_GUARDED_BY(written_mu_);
+
+  absl::Mutex prune_mu_;  // one prune at a time
+  int failed_writes_in_a_row_ = 0;  // writer thread only
+
+  std::thread writer_;
+  std::thread pruner_;
 };
 
 }  // namespace iam::audit

@@ -28,10 +28,10 @@ using ::testing::HasSubstr;
 constexpr int64_t kStartUnix = 1700000000;
 constexpr int64_t kStartMicros = kStartUnix * 1000000;
 
-AuditRecord Record(absl::string_view caller, absl::string_view action,
-                   absl::string_view target = "",
-                   absl::string_view person_id = "",
-                   iam::v1::AuditOutcome outcome = iam::v1::AUDIT_OUTCOME_SUCCESS) {
+AuditRecord Record(
+    absl::string_view caller, absl::string_view action,
+    absl::string_view target = "", absl::string_view person_id = "",
+    iam::v1::AuditOutcome outcome = iam::v1::AUDIT_OUTCOME_SUCCESS) {
   AuditRecord record;
   record.set_caller(std::string(caller));
   record.set_action(std::string(action));
@@ -43,7 +43,8 @@ AuditRecord Record(absl::string_view caller, absl::string_view action,
 
 std::vector<int64_t> Sequences(const QueryAuditResponse& response) {
   std::vector<int64_t> sequences;
-  for (const AuditRecord& r : response.records()) sequences.push_back(r.sequence());
+  for (const AuditRecord& r : response.records())
+    sequences.push_back(r.sequence());
   return sequences;
 }
 
@@ -61,13 +62,15 @@ class CountingStore final : public Store {
                                   absl::string_view key) const override {
     return base_->Get(column, key);
   }
-  absl::Status Scan(absl::string_view column, absl::string_view prefix,
-                    const std::function<bool(absl::string_view, absl::string_view)>&
-                        fn) const override {
+  absl::Status Scan(
+      absl::string_view column, absl::string_view prefix,
+      const std::function<bool(absl::string_view, absl::string_view)>& fn)
+      const override {
     return ScanFrom(column, prefix, prefix, fn);
   }
   absl::Status ScanFrom(
-      absl::string_view column, absl::string_view prefix, absl::string_view start,
+      absl::string_view column, absl::string_view prefix,
+      absl::string_view start,
       const std::function<bool(absl::string_view, absl::string_view)>& fn)
       const override {
     return base_->ScanFrom(column, prefix, start,
@@ -100,13 +103,15 @@ class AuditLogTest : public ::testing::Test {
   }
 
   // Every sequence matching `request`, across all pages.
-  std::vector<int64_t> QueryAll(const AuditLog& log, QueryAuditRequest request) {
+  std::vector<int64_t> QueryAll(const AuditLog& log,
+                                QueryAuditRequest request) {
     std::vector<int64_t> sequences;
     for (int pages = 0; pages < 1000; ++pages) {
       auto response = log.Query(request);
       EXPECT_TRUE(response.ok()) << response.status();
       if (!response.ok()) break;
-      for (const AuditRecord& r : response->records()) sequences.push_back(r.sequence());
+      for (const AuditRecord& r : response->records())
+        sequences.push_back(r.sequence());
       if (response->next_page_token().empty()) break;
       request.set_page_token(response->next_page_token());
     }
@@ -157,7 +162,9 @@ TEST_F(AuditLogTest, AppendAssignsSequenceAndTimeAndCommits) {
 
 TEST_F(AuditLogTest, QueryAppliesEveryFilter) {
   auto log = OpenLog();
-  ASSERT_TRUE(log->Append(Record("admin", "identity.person.create", "p-1", "p-1")).ok());
+  ASSERT_TRUE(
+      log->Append(Record("admin", "identity.person.create", "p-1", "p-1"))
+          .ok());
   ASSERT_TRUE(log->Append(Record("mes", "authz.check", "line-1", "p-1",
                                  iam::v1::AUDIT_OUTCOME_DENIED))
                   .ok());
@@ -177,8 +184,9 @@ TEST_F(AuditLogTest, QueryAppliesEveryFilter) {
               ElementsAre(1, 2));
   EXPECT_THAT(query([](QueryAuditRequest* r) { r->set_caller("mes"); }),
               ElementsAre(2, 3));
-  EXPECT_THAT(query([](QueryAuditRequest* r) { r->set_action_prefix("authz."); }),
-              ElementsAre(2, 3, 4));
+  EXPECT_THAT(
+      query([](QueryAuditRequest* r) { r->set_action_prefix("authz."); }),
+      ElementsAre(2, 3, 4));
   EXPECT_THAT(query([](QueryAuditRequest* r) { r->set_target("line-2"); }),
               ElementsAre(3));
   EXPECT_THAT(query([](QueryAuditRequest* r) {
@@ -290,7 +298,8 @@ TEST_F(AuditLogTest, QueryTimeRangeIsInclusive) {
 
 TEST_F(AuditLogTest, QueryRejectsBadRequests) {
   auto log = OpenLog();
-  for (int i = 0; i < 3; ++i) ASSERT_TRUE(log->Append(Record("admin", "x")).ok());
+  for (int i = 0; i < 3; ++i)
+    ASSERT_TRUE(log->Append(Record("admin", "x")).ok());
 
   auto code_of = [&](std::function<void(QueryAuditRequest*)> set) {
     QueryAuditRequest request;
@@ -322,7 +331,8 @@ TEST_F(AuditLogTest, QueryRejectsBadRequests) {
     request.set_page_token(token);
     auto response = log->Query(request);
     EXPECT_EQ(response.status().code(), absl::StatusCode::kInvalidArgument);
-    EXPECT_THAT(std::string(response.status().message()), HasSubstr("page_token"));
+    EXPECT_THAT(std::string(response.status().message()),
+                HasSubstr("page_token"));
   }
 }
 
@@ -338,9 +348,9 @@ TEST_F(AuditLogTest, AsyncRecordsAreVisibleAfterFlush) {
 
 TEST_F(AuditLogTest, SequencesFollowAppendOrderAcrossBothKinds) {
   auto log = OpenLog();
-  log->AppendAsync(Record("mes", "authz.check"));          // 1
+  log->AppendAsync(Record("mes", "authz.check"));         // 1
   EXPECT_EQ(*log->Append(Record("admin", "change")), 2);  // writes 1 too
-  log->AppendAsync(Record("mes", "authz.check"));          // 3
+  log->AppendAsync(Record("mes", "authz.check"));         // 3
   // A synchronous append carries the buffered records before it.
   EXPECT_THAT(QueryAll(*log, QueryAuditRequest()), ElementsAre(1, 2));
   ASSERT_TRUE(log->Flush().ok());
@@ -392,7 +402,8 @@ TEST_F(AuditLogTest, ReopenContinuesTheSequence) {
   {
     auto log = OpenLog();
     EXPECT_EQ(*log->Append(Record("admin", "second")), 2);
-    for (int i = 0; i < 1234; ++i) log->AppendAsync(Record("mes", "authz.check"));
+    for (int i = 0; i < 1234; ++i)
+      log->AppendAsync(Record("mes", "authz.check"));
   }
   auto log = OpenLog();
   EXPECT_EQ(*log->Append(Record("admin", "third")), 1237);
@@ -468,7 +479,8 @@ TEST_F(AuditLogTest, AppendAsyncIsCheapForTheCaller) {
     best = std::min(best, (absl::Now() - start) / kRecords);
     ASSERT_TRUE((*log)->Flush().ok());
   }
-  std::printf("AppendAsync: %s per record\n", absl::FormatDuration(best).c_str());
+  std::printf("AppendAsync: %s per record\n",
+              absl::FormatDuration(best).c_str());
   EXPECT_LT(best, absl::Microseconds(5));
 }
 

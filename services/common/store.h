@@ -27,6 +27,8 @@ using Revision = int64_t;
 inline constexpr absl::string_view kIdentityColumn = "identity";
 inline constexpr absl::string_view kAuthzColumn = "authz";
 inline constexpr absl::string_view kAuditColumn = "audit";
+// Per-person keys that seal personal text in audit records (services/audit).
+inline constexpr absl::string_view kAuditKeysColumn = "audit_keys";
 
 // The columns a store opens by default.
 std::vector<std::string> DefaultColumns();
@@ -59,8 +61,11 @@ class Store {
 
   // Applies `batch` atomically, syncs it to stable storage, and returns the
   // revision it committed at (strictly greater than every earlier one).
-  // An unknown column is INVALID_ARGUMENT; an I/O failure is UNAVAILABLE or
-  // INTERNAL and nothing is applied.
+  // An unknown column is INVALID_ARGUMENT and nothing is applied. An I/O
+  // failure (UNAVAILABLE, INTERNAL) means the outcome is unknown: the batch
+  // is not visible now, but if its log record reached the disk before the
+  // sync failed it may reappear, whole and at its revision, after a restart.
+  // Callers must not acknowledge it, and should make retries idempotent.
   virtual absl::StatusOr<Revision> Commit(const WriteBatch& batch) = 0;
 
   // Applies `batch` atomically without waiting for sync and without taking a

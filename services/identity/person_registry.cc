@@ -46,9 +46,12 @@ struct MaskPath {
   Field field;
 };
 constexpr MaskPath kMaskPaths[] = {
-    {"display_name", kDisplayName}, {"org_unit", kOrgUnit},
-    {"job_code", kJobCode},         {"manager_id", kManagerId},
-    {"site", kSite},                {"status", kStatus},
+    {"display_name", kDisplayName},
+    {"org_unit", kOrgUnit},
+    {"job_code", kJobCode},
+    {"manager_id", kManagerId},
+    {"site", kSite},
+    {"status", kStatus},
     {"groups", kGroups},
 };
 
@@ -63,13 +66,13 @@ std::string Quote(absl::string_view text) {
 
 bool IsNameChar(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-         (c >= '0' && c <= '9') || c == '.' || c == '_' || c == ':' ||
-         c == '-';
+         (c >= '0' && c <= '9') || c == '.' || c == '_' || c == ':' || c == '-';
 }
 
 // Ids, manager ids and group names: 1-64 characters of [A-Za-z0-9._:-].
 absl::Status ValidateName(absl::string_view value, absl::string_view field) {
-  if (value.empty()) return absl::InvalidArgumentError(absl::StrCat(field, " is required"));
+  if (value.empty())
+    return absl::InvalidArgumentError(absl::StrCat(field, " is required"));
   if (value.size() > kMaxNameLength) {
     return absl::InvalidArgumentError(
         absl::StrCat(field, " must be at most ", kMaxNameLength,
@@ -77,10 +80,10 @@ absl::Status ValidateName(absl::string_view value, absl::string_view field) {
   }
   for (size_t i = 0; i < value.size(); ++i) {
     if (!IsNameChar(value[i])) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          field, " ", Quote(value),
-          " may contain only letters, digits and . _ : - (found ",
-          Quote(value.substr(i, 1)), " at position ", i, ")"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(field, " ", Quote(value),
+                       " may contain only letters, digits and . _ : - (found ",
+                       Quote(value.substr(i, 1)), " at position ", i, ")"));
     }
   }
   return absl::OkStatus();
@@ -135,7 +138,8 @@ bool IsForbiddenInDisplayName(char32_t cp) {
 }
 
 absl::Status ValidateDisplayName(absl::string_view name) {
-  if (name.empty()) return absl::InvalidArgumentError("display_name is required");
+  if (name.empty())
+    return absl::InvalidArgumentError("display_name is required");
   size_t pos = 0;
   int characters = 0;
   bool blank = true;
@@ -160,13 +164,15 @@ absl::Status ValidateDisplayName(absl::string_view name) {
         absl::StrCat("display_name must be at most ", kMaxDisplayNameLength,
                      " characters (got ", characters, ")"));
   }
-  if (blank) return absl::InvalidArgumentError("display_name must not be blank");
+  if (blank)
+    return absl::InvalidArgumentError("display_name must not be blank");
   return absl::OkStatus();
 }
 
 // org_unit, job_code, site: up to 100 characters of printable ASCII.
-absl::Status ValidateAsciiField(absl::string_view value, absl::string_view field,
-                                bool required, bool allow_spaces) {
+absl::Status ValidateAsciiField(absl::string_view value,
+                                absl::string_view field, bool required,
+                                bool allow_spaces) {
   if (value.empty()) {
     if (!required) return absl::OkStatus();
     return absl::InvalidArgumentError(absl::StrCat(field, " is required"));
@@ -194,8 +200,8 @@ absl::Status ValidateAsciiField(absl::string_view value, absl::string_view field
 absl::Status ValidateGroups(const Person& person) {
   if (person.groups_size() > kMaxGroups) {
     return absl::InvalidArgumentError(
-        absl::StrCat("a person may be in at most ", kMaxGroups,
-                     " groups (got ", person.groups_size(), ")"));
+        absl::StrCat("a person may be in at most ", kMaxGroups, " groups (got ",
+                     person.groups_size(), ")"));
   }
   absl::flat_hash_set<absl::string_view> seen;
   for (int i = 0; i < person.groups_size(); ++i) {
@@ -212,18 +218,22 @@ absl::Status ValidateGroups(const Person& person) {
 // Checks the `fields` of `person` that need no other state. The id is
 // checked by the caller.
 absl::Status ValidateFields(const Person& person, uint32_t fields) {
-  if (fields & kDisplayName) RETURN_IF_ERROR(ValidateDisplayName(person.display_name()));
+  if (fields & kDisplayName)
+    RETURN_IF_ERROR(ValidateDisplayName(person.display_name()));
   if (fields & kOrgUnit) {
     RETURN_IF_ERROR(ValidateAsciiField(person.org_unit(), "org_unit",
-                                       /*required=*/false, /*allow_spaces=*/true));
+                                       /*required=*/false,
+                                       /*allow_spaces=*/true));
   }
   if (fields & kJobCode) {
     RETURN_IF_ERROR(ValidateAsciiField(person.job_code(), "job_code",
-                                       /*required=*/true, /*allow_spaces=*/false));
+                                       /*required=*/true,
+                                       /*allow_spaces=*/false));
   }
   if (fields & kSite) {
     RETURN_IF_ERROR(ValidateAsciiField(person.site(), "site",
-                                       /*required=*/true, /*allow_spaces=*/false));
+                                       /*required=*/true,
+                                       /*allow_spaces=*/false));
   }
   if ((fields & kManagerId) && !person.manager_id().empty()) {
     RETURN_IF_ERROR(ValidateName(person.manager_id(), "manager_id"));
@@ -234,8 +244,8 @@ absl::Status ValidateFields(const Person& person, uint32_t fields) {
   }
   if (fields & kStatus) {
     if (!iam::v1::PersonStatus_IsValid(person.status())) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("status ", person.status(), " is not a known PersonStatus"));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "status ", person.status(), " is not a known PersonStatus"));
     }
     if (person.status() == iam::v1::PERSON_STATUS_UNSPECIFIED) {
       return absl::InvalidArgumentError(
@@ -299,9 +309,11 @@ absl::StatusOr<std::string> DecodePageToken(absl::string_view token) {
 }
 
 bool Matches(const Person& person, const iam::v1::ListPeopleRequest& request) {
-  return (request.org_unit().empty() || person.org_unit() == request.org_unit()) &&
+  return (request.org_unit().empty() ||
+          person.org_unit() == request.org_unit()) &&
          (request.site().empty() || person.site() == request.site()) &&
-         (request.job_code().empty() || person.job_code() == request.job_code()) &&
+         (request.job_code().empty() ||
+          person.job_code() == request.job_code()) &&
          (request.manager_id().empty() ||
           person.manager_id() == request.manager_id()) &&
          (request.status() == iam::v1::PERSON_STATUS_UNSPECIFIED ||
@@ -320,7 +332,8 @@ absl::Status LeftError(absl::string_view id) {
 absl::StatusOr<std::unique_ptr<PersonRegistry>> PersonRegistry::Open(
     Store* store, const Clock* clock) {
   if (store == nullptr || clock == nullptr) {
-    return absl::InvalidArgumentError("PersonRegistry needs a store and a clock");
+    return absl::InvalidArgumentError(
+        "PersonRegistry needs a store and a clock");
   }
   PersonMap people;
   absl::Status load_error;
@@ -328,15 +341,16 @@ absl::StatusOr<std::unique_ptr<PersonRegistry>> PersonRegistry::Open(
       kIdentityColumn, kPersonPrefix,
       [&](absl::string_view key, absl::string_view value) {
         Person person;
-        if (!person.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+        if (!person.ParseFromArray(value.data(),
+                                   static_cast<int>(value.size()))) {
           load_error = absl::DataLossError(absl::StrCat(
               "stored person at key ", Quote(key), " cannot be parsed"));
           return false;
         }
         if (key != PersonKey(person.id())) {
-          load_error = absl::DataLossError(
-              absl::StrCat("stored person at key ", Quote(key), " has id ",
-                           Quote(person.id())));
+          load_error = absl::DataLossError(absl::StrCat("stored person at key ",
+                                                        Quote(key), " has id ",
+                                                        Quote(person.id())));
           return false;
         }
         std::string id = person.id();
@@ -347,10 +361,12 @@ absl::StatusOr<std::unique_ptr<PersonRegistry>> PersonRegistry::Open(
   return absl::WrapUnique(new PersonRegistry(store, clock, std::move(people)));
 }
 
-PersonRegistry::PersonRegistry(Store* store, const Clock* clock, PersonMap people)
+PersonRegistry::PersonRegistry(Store* store, const Clock* clock,
+                               PersonMap people)
     : store_(store), clock_(clock), people_(std::move(people)) {}
 
-absl::StatusOr<std::pair<Person, Revision>> PersonRegistry::Create(Person person) {
+absl::StatusOr<std::pair<Person, Revision>> PersonRegistry::Create(
+    Person person) {
   person.clear_attestations();
   person.set_revision(0);
   if (person.status() == iam::v1::PERSON_STATUS_UNSPECIFIED) {
@@ -361,8 +377,9 @@ absl::StatusOr<std::pair<Person, Revision>> PersonRegistry::Create(Person person
 
   absl::MutexLock write_lock(&write_mu_);
   if (Find(person.id()).ok()) {
-    return absl::AlreadyExistsError(absl::StrCat(
-        "person ", Quote(person.id()), " already exists; ids are never reused"));
+    return absl::AlreadyExistsError(
+        absl::StrCat("person ", Quote(person.id()),
+                     " already exists; ids are never reused"));
   }
   if (!person.manager_id().empty()) {
     RETURN_IF_ERROR(CheckNewManager(person.id(), person.manager_id()));
@@ -378,7 +395,8 @@ absl::StatusOr<std::pair<Person, Revision>> PersonRegistry::Update(
 
   absl::MutexLock write_lock(&write_mu_);
   ASSIGN_OR_RETURN(Person updated, Find(person.id()));
-  if (updated.status() == iam::v1::PERSON_STATUS_LEFT) return LeftError(person.id());
+  if (updated.status() == iam::v1::PERSON_STATUS_LEFT)
+    return LeftError(person.id());
   const bool manager_changed =
       (fields & kManagerId) && person.manager_id() != updated.manager_id();
   CopyFields(person, fields, &updated);
@@ -407,8 +425,8 @@ absl::StatusOr<iam::v1::ListPeopleResponse> PersonRegistry::List(
     ASSIGN_OR_RETURN(after, DecodePageToken(request.page_token()));
   }
   if (!iam::v1::PersonStatus_IsValid(request.status())) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("status ", request.status(), " is not a known PersonStatus"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "status ", request.status(), " is not a known PersonStatus"));
   }
 
   iam::v1::ListPeopleResponse response;
@@ -444,7 +462,8 @@ absl::StatusOr<std::pair<Person, Revision>> PersonRegistry::RecordAttestation(
 
   absl::MutexLock write_lock(&write_mu_);
   ASSIGN_OR_RETURN(Person person, Find(person_id));
-  if (person.status() == iam::v1::PERSON_STATUS_LEFT) return LeftError(person_id);
+  if (person.status() == iam::v1::PERSON_STATUS_LEFT)
+    return LeftError(person_id);
   iam::v1::Attestation* attestation = nullptr;
   for (iam::v1::Attestation& existing : *person.mutable_attestations()) {
     if (existing.type() == type) attestation = &existing;
@@ -473,8 +492,8 @@ absl::StatusOr<Person> PersonRegistry::Find(absl::string_view id) const {
   return it->second;
 }
 
-absl::Status PersonRegistry::CheckNewManager(absl::string_view person_id,
-                                             absl::string_view manager_id) const {
+absl::Status PersonRegistry::CheckNewManager(
+    absl::string_view person_id, absl::string_view manager_id) const {
   absl::ReaderMutexLock lock(&mu_);
   auto manager = people_.find(manager_id);
   if (manager == people_.end()) {
@@ -497,8 +516,8 @@ absl::Status PersonRegistry::CheckNewManager(absl::string_view person_id,
     chain.push_back(next);
     if (next == person_id) {
       return absl::FailedPreconditionError(absl::StrCat(
-          "manager_id ", Quote(manager_id), " would create a manager cycle: ",
-          absl::StrJoin(chain, " -> ")));
+          "manager_id ", Quote(manager_id),
+          " would create a manager cycle: ", absl::StrJoin(chain, " -> ")));
     }
     if (!seen.insert(next).second) break;
     it = people_.find(next);

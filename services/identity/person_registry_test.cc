@@ -210,7 +210,8 @@ TEST_F(PersonRegistryTest, CreateAcceptsBoundaryValues) {
   person.set_org_unit(std::string(100, 'o'));
   person.set_job_code(std::string(100, 'J'));
   person.set_site(std::string(100, 's'));
-  for (int i = 0; i < 100; ++i) person.add_groups(absl::StrCat("g.", i, ":x-y_z"));
+  for (int i = 0; i < 100; ++i)
+    person.add_groups(absl::StrCat("g.", i, ":x-y_z"));
   auto created = registry_->Create(person);
   EXPECT_TRUE(created.ok()) << created.status();
 }
@@ -275,11 +276,11 @@ TEST_F(PersonRegistryTest, EmptyMaskReplacesEveryField) {
   Person original = MakePerson("p-1");
   original.add_groups("a");
   MustCreate(original);
-  ASSERT_TRUE(registry_
-                  ->RecordAttestation(
-                      "p-1", iam::v1::ATTESTATION_TYPE_BACKGROUND_CHECK_PASSED,
-                      "hr")
-                  .ok());
+  ASSERT_TRUE(
+      registry_
+          ->RecordAttestation(
+              "p-1", iam::v1::ATTESTATION_TYPE_BACKGROUND_CHECK_PASSED, "hr")
+          .ok());
 
   Person next;
   next.set_id("p-1");
@@ -325,20 +326,38 @@ TEST_F(PersonRegistryTest, UpdateErrorsWriteNothing) {
   self_managed.set_manager_id("p-1");
   Person bad_id = MakePerson("p 1");
   const std::vector<Case> cases = {
-      {"unknown mask path", renamed, {"display_name", "email"},
-       absl::StatusCode::kInvalidArgument, "unknown update_mask path \"email\""},
-      {"attestations are not maskable", renamed, {"attestations"},
-       absl::StatusCode::kInvalidArgument, "unknown update_mask path"},
+      {"unknown mask path",
+       renamed,
+       {"display_name", "email"},
+       absl::StatusCode::kInvalidArgument,
+       "unknown update_mask path \"email\""},
+      {"attestations are not maskable",
+       renamed,
+       {"attestations"},
+       absl::StatusCode::kInvalidArgument,
+       "unknown update_mask path"},
       {"unknown person", unknown, {}, absl::StatusCode::kNotFound, "nobody"},
       {"malformed id", bad_id, {}, absl::StatusCode::kInvalidArgument, "id"},
-      {"status left unspecified", no_status, {"status"},
-       absl::StatusCode::kInvalidArgument, "status must be set"},
-      {"full update without status", full_without_status, {},
-       absl::StatusCode::kInvalidArgument, "status must be set"},
-      {"invalid site", bad_site, {"site"}, absl::StatusCode::kInvalidArgument,
+      {"status left unspecified",
+       no_status,
+       {"status"},
+       absl::StatusCode::kInvalidArgument,
+       "status must be set"},
+      {"full update without status",
+       full_without_status,
+       {},
+       absl::StatusCode::kInvalidArgument,
+       "status must be set"},
+      {"invalid site",
+       bad_site,
+       {"site"},
+       absl::StatusCode::kInvalidArgument,
        "site must not contain spaces"},
-      {"own manager", self_managed, {"manager_id"},
-       absl::StatusCode::kInvalidArgument, "own manager"},
+      {"own manager",
+       self_managed,
+       {"manager_id"},
+       absl::StatusCode::kInvalidArgument,
+       "own manager"},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.name);
@@ -448,14 +467,16 @@ TEST_F(PersonRegistryTest, GetRejectsMalformedIdAndReportsUnknownOne) {
 TEST_F(PersonRegistryTest, ListPagesThroughFilteredPeopleInIdOrder) {
   std::vector<std::string> expected;
   for (int i = 0; i < 40; ++i) {
-    Person person = MakePerson(absl::StrFormat("p-%03d", 39 - i));  // out of order
+    Person person =
+        MakePerson(absl::StrFormat("p-%03d", 39 - i));  // out of order
     const int n = 39 - i;
     person.set_site(n % 2 == 0 ? "sz" : "hk");
     person.set_job_code(n % 3 == 0 ? "LINE_OPERATOR" : "TECHNICIAN");
     MustCreate(person);
   }
   for (int n = 0; n < 40; ++n) {
-    if (n % 2 == 0 && n % 3 == 0) expected.push_back(absl::StrFormat("p-%03d", n));
+    if (n % 2 == 0 && n % 3 == 0)
+      expected.push_back(absl::StrFormat("p-%03d", n));
   }
   ASSERT_EQ(expected.size(), 7u);  // 0, 6, 12, 18, 24, 30, 36
 
@@ -515,8 +536,9 @@ TEST_F(PersonRegistryTest, ListFiltersByEveryField) {
   EXPECT_THAT(list([](ListPeopleRequest*) {}), ElementsAre("a", "b", "boss"));
   EXPECT_THAT(list([](ListPeopleRequest* r) { r->set_manager_id("boss"); }),
               ElementsAre("a", "b"));
-  EXPECT_THAT(list([](ListPeopleRequest* r) { r->set_org_unit("ou/warehouse"); }),
-              ElementsAre("a"));
+  EXPECT_THAT(
+      list([](ListPeopleRequest* r) { r->set_org_unit("ou/warehouse"); }),
+      ElementsAre("a"));
   EXPECT_THAT(list([](ListPeopleRequest* r) {
                 r->set_status(iam::v1::PERSON_STATUS_PENDING);
               }),
@@ -531,7 +553,8 @@ TEST_F(PersonRegistryTest, ListFiltersByEveryField) {
 }
 
 TEST_F(PersonRegistryTest, ListDefaultsAndRejectsBadPaging) {
-  for (int i = 0; i < 120; ++i) MustCreate(MakePerson(absl::StrFormat("p-%03d", i)));
+  for (int i = 0; i < 120; ++i)
+    MustCreate(MakePerson(absl::StrFormat("p-%03d", i)));
 
   ListPeopleRequest request;
   auto first = registry_->List(request);
@@ -599,24 +622,26 @@ TEST_F(PersonRegistryTest, RecordAttestationRejectsBadInput) {
   MustCreate(MakePerson("p-1"));
   const Revision before = store_.CurrentRevision();
   EXPECT_EQ(registry_
-                ->RecordAttestation("p-1", iam::v1::ATTESTATION_TYPE_UNSPECIFIED,
-                                    "admin")
+                ->RecordAttestation(
+                    "p-1", iam::v1::ATTESTATION_TYPE_UNSPECIFIED, "admin")
                 .status()
                 .code(),
             absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(registry_
-                ->RecordAttestation(
-                    "p-1", iam::v1::ATTESTATION_TYPE_SECURITY_AGREEMENT_SIGNED, "")
-                .status()
-                .code(),
-            absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(registry_
-                ->RecordAttestation(
-                    "nobody", iam::v1::ATTESTATION_TYPE_SECURITY_AGREEMENT_SIGNED,
-                    "admin")
-                .status()
-                .code(),
-            absl::StatusCode::kNotFound);
+  EXPECT_EQ(
+      registry_
+          ->RecordAttestation(
+              "p-1", iam::v1::ATTESTATION_TYPE_SECURITY_AGREEMENT_SIGNED, "")
+          .status()
+          .code(),
+      absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(
+      registry_
+          ->RecordAttestation(
+              "nobody", iam::v1::ATTESTATION_TYPE_SECURITY_AGREEMENT_SIGNED,
+              "admin")
+          .status()
+          .code(),
+      absl::StatusCode::kNotFound);
   EXPECT_EQ(store_.CurrentRevision(), before);
 }
 
@@ -626,11 +651,12 @@ TEST_F(PersonRegistryTest, ReopenRestoresEveryPersonAndRevision) {
   worker.set_manager_id("boss");
   worker.add_groups("smt");
   MustCreate(worker);
-  ASSERT_TRUE(registry_
-                  ->RecordAttestation(
-                      "worker", iam::v1::ATTESTATION_TYPE_BACKGROUND_CHECK_PASSED,
-                      "security")
-                  .ok());
+  ASSERT_TRUE(
+      registry_
+          ->RecordAttestation("worker",
+                              iam::v1::ATTESTATION_TYPE_BACKGROUND_CHECK_PASSED,
+                              "security")
+          .ok());
   Person leave;
   leave.set_id("boss");
   leave.set_status(iam::v1::PERSON_STATUS_LEFT);
@@ -675,7 +701,8 @@ TEST_F(PersonRegistryTest, OpenRejectsCorruptData) {
             absl::StatusCode::kDataLoss);
 
   WriteBatch mismatch;
-  mismatch.Put(kIdentityColumn, "person/p-1", MakePerson("p-2").SerializeAsString());
+  mismatch.Put(kIdentityColumn, "person/p-1",
+               MakePerson("p-2").SerializeAsString());
   ASSERT_TRUE(store_.Commit(mismatch).ok());
   EXPECT_EQ(PersonRegistry::Open(&store_, &clock_).status().code(),
             absl::StatusCode::kDataLoss);

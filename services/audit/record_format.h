@@ -1,0 +1,89 @@
+// How the audit log lays out its data in the Store's "audit" column, and the
+// canonical bytes and hashes its chain is built from. Shared by the writer
+// (StoreAuditLog), the verifier and the exporter so they cannot disagree.
+//
+// Keys (sequence numbers as 20 zero-padded digits, so key order is sequence
+// order):
+//   rec/<seq>                  the record's canonical bytes
+//   ckpt/<seq>                 a signed AuditCheckpoint of the chain head at seq
+//   ix/p/<person>\0<seq>       index: records about a person (also the people
+//                              of a BatchCheck's decisions)
+//   ix/c/<caller>\0<seq>       index: records by caller
+//   ix/g/<target>\0<seq>       index: records by target
+//   ix/t/<micros>/<seq>        index: records by time (times never decrease
+//                              with the sequence, so this maps a time range
+//                              onto a sequence range)
+//   ix/a/<seq>                 index: alert records
+//   meta/start                 first retained sequence, after pruning
+//
+// Canonical bytes: the deterministic protobuf serialization of the record
+// (fields in number order, nothing unknown), with prev_hash set and
+// reason_erased unset. The hash of a record is SHA-256 of those bytes as
+// stored. A checkpoint signs the deterministic serialization of its
+// AuditCheckpoint with `signature` cleared.
+//
+// Stateless functions; thread-safe.
+#ifndef IAM_SERVICES_AUDIT_RECORD_FORMAT_H_
+#define IAM_SERVICES_AUDIT_RECORD_FORMAT_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "proto/iam/v1/audit.pb.h"
+
+namespace iam::audit {
+
+inline constexpr absl::string_view kRecordPrefix = "rec/";
+inline constexpr absl::string_view kCheckpointPrefix = "ckpt/";
+inline constexpr absl::string_view kPersonIndex = "ix/p/";
+inline constexpr absl::string_view kCallerIndex = "ix/c/";
+inline constexpr absl::string_view kTargetIndex = "ix/g/";
+inline constexpr absl::string_view kTimeIndex = "ix/t/";
+inline constexpr absl::string_view kAlertIndex = "ix/a/";
+inline constexpr absl::string_view kStartKey = "meta/start";
+inline constexpr size_t kHashBytes = 32;
+
+// "<prefix><seq as 20 digits>".
+std::string SequenceKey(absl::string_view prefix, int64_t sequence);
+// The sequence of such a key, or DATA_LOSS naming the key.
+absl::StatusOr<int64_t> ParseSequenceKey(absl::string_view prefix,
+                                         absl::string_view key);
+inline std::string RecordKey(int64_t sequence) {
+  return SequenceKey(kRecordPrefix, sequence);
+}
+inline std::string CheckpointKey(int64_t sequence) {
+  return SequenceKey(kCheckpointPrefix, sequence);
+}
+
+// "<index><value>\0" : the prefix of one value's entries in an index.
+std::string IndexValuePrefix(absl::string_view index, absl::string_view value);
+// The sequence at the end of an index key (its last 20 characters).
+absl::StatusOr<int64_t> IndexKeySequence(absl::string_view key);
+// "ix/t/<micros>/" prefix for a time: every key at or after it is at or
+// after that time.
+std::string TimeIndexStart(int64_t time_unix_micros);
+
+// Every index key of a stored record.
+std::vector<std::string> IndexKeys(const iam::v1::AuditRecord& record);
+
+// The record's canonical bytes (see above).
+std::string CanonicalBytes(const iam::v1::AuditRecord& record);
+// Deterministic serialization of a checkpoint without its signature.
+std::string CheckpointSignedBytes(const iam::v1::AuditCheckpoint& checkpoint);
+std::string DeterministicBytes(const google::protobuf::MessageLite& message);
+
+// SHA-256 of `data` (32 raw bytes).
+std::string Sha256(absl::string_view data);
+// The prev_hash of sequence 1.
+std::string GenesisHash();
+
+// The value of a record's label, or "".
+absl::string_view LabelValue(const iam::v1::AuditRecord& record,
+                             absl::string_view key);
+
+}  // namespace iam::audit
+
+#endif  // IAM_SERVICES_AUDIT_RECORD_FORMAT_H_

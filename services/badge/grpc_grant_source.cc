@@ -1,0 +1,83 @@
+#include "services/badge/grpc_grant_source.h"
+
+#include <algorithm>
+#include <chrono>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "services/common/caller.h"
+
+namespace iam::badge {
+namespace {
+
+// Admission waits on these calls; a door should not hang on a stuck service.
+constexpr auto kDeadline = std::chrono::seconds(2);
+
+void Prepare(grpc::ClientContext* context, const std::string& principal,
+             const std::string& internal_token) {
+  context->AddMetadata(kCallerHeader, principal);
+  if (!internal_token.empty()) {
+    context->AddMetadata(kInternalTokenHeader, internal_token);
+  }
+  context->set_deadline(std::chrono::system_clock::now() + kDeadline);
+}
+
+absl::Status FromGrpc(absl::string_view service, const grpc::Status& s) {
+  auto code = static_cast<absl::StatusCode>(s.error_code());
+  if (code != absl::StatusCode::kNotFound) code = absl::StatusCode::kUnavailable;
+  return absl::Status(code, absl::StrCat(service, ": ", s.error_message()));
+}
+
+}  // namespace
+
+GrpcGrantSource::GrpcGrantSource(std::shared_ptr<grpc::Channel> channel,
+                                 std::string principal, std::string internal_token)
+    : identity_(iam::v1::IdentityService::NewStub(channel)),
+      authz_(iam::v1::AuthzService::NewStub(channel)),
+      principal_(std::move(principal)),
+      internal_token_(std::move(internal_token)) {}
+
+absl::StatusOr<PersonGrants> GrpcGrantSource::Lookup(absl::string_view person_id,
+                                                     absl::string_view scope) {
+  PersonGrants grants;
+  {
+    grpc::ClientContext context;
+    Prepare(&context, principal_, internal_token_);
+    iam::v1::GetPersonRequest request;
+    request.set_id(std::string(person_id));
+    iam::v1::GetPersonResponse response;
+    grpc::Status s = identity_->GetPerson(&context, request, &response);
+    if (!s.ok()) return FromGrpc("identity service", s);
+    grants.status = response.person().status();
+  }
+  if (grants.status != iam::v1::PERSON_STATUS_ACTIVE) return grants;
+  grpc::ClientContext context;
+  Prepare(&context, principal_, internal_token_);
+  iam::v1::ListPermissionsRequest request;
+  request.set_person_id(std::string(person_id));
+  request.set_scope(std::string(scope));
+  iam::v1::ListPermissionsResponse response;
+  grpc::Status s = authz_->ListPermissions(&context, request, &response);
+  if (!s.ok()) {
+    // A person identity knows but authz has never been told about holds
+    // nothing there.
+    if (s.error_code() == grpc::StatusCode::NOT_FOUND &&
+        absl::StartsWith(s.error_message(), "unknown person")) {
+      return grants;
+    }
+    return absl::UnavailableError(
+        absl::StrCat("authz service: ", s.error_message()));
+  }
+  for (const iam::v1::GrantedPermission& g : response.permissions()) {
+    absl::Time until = g.expires_at_unix() == 0
+                           ? absl::InfiniteFuture()
+                           : absl::FromUnixSeconds(g.expires_at_unix());
+    for (const std::string& role : g.role_path()) {
+      auto [it, added] = grants.roles.emplace(role, until);
+      if (!added) it->second = std::max(it->second, until);
+    }
+  }
+  return grants;
+}
+
+}  // namespace iam::badge
