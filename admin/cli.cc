@@ -93,7 +93,8 @@ int TopLevelUsageError(const CliEnvironment& env, absl::string_view message) {
 std::vector<Command> AllCommands() {
   std::vector<Command> all;
   for (auto* area :
-       {AuthzCommands, IdentityCommands, AuditCommands, PolicyCommands}) {
+       {AuthzCommands, IdentityCommands, AuditCommands, PolicyCommands,
+        PasswordCommands, HrCommands, BadgeCommands}) {
     std::vector<Command> commands = area();
     std::move(commands.begin(), commands.end(), std::back_inserter(all));
   }

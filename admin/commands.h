@@ -18,6 +18,12 @@ std::vector<Command> IdentityCommands();
 std::vector<Command> AuditCommands();
 // policy lint, policy apply.
 std::vector<Command> PolicyCommands();
+// password set, unlock, revoke, status, check, policy show, policy apply.
+std::vector<Command> PasswordCommands();
+// hr hire, move, leave, suspend, reinstate, attest, event, history, import.
+std::vector<Command> HrCommands();
+// badge issue, lost, list; area who-can-enter, log.
+std::vector<Command> BadgeCommands();
 
 }  // namespace iam::admin
 

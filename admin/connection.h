@@ -34,6 +34,8 @@ class ServerConnection {
   iam::v1::IdentityService::StubInterface& identity() { return *identity_; }
   iam::v1::AuthzService::StubInterface& authz() { return *authz_; }
   iam::v1::AuditService::StubInterface& audit() { return *audit_; }
+  // The channel, for areas that make stubs of their own services.
+  std::shared_ptr<grpc::Channel> channel() const { return channel_; }
 
  private:
   ServerConnection(const GlobalOptions& options,

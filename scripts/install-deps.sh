@@ -9,6 +9,7 @@ PACKAGES=(
   libabsl-dev librocksdb-dev libargon2-dev libldap-dev libssl-dev
   slapd ldap-utils libgtest-dev libgmock-dev libbenchmark-dev
   libicu-dev libcrack2-dev cracklib-runtime libzxcvbn-dev
+  tzdata
 )
 
 missing=()

@@ -103,6 +103,13 @@ ABSL_FLAG(uint64_t, dataset_seed, iam::testing::kDefaultDatasetSeed,
           "Data set: seed. The checks must come from the data set the "
           "server was set up with.");
 
+ABSL_FLAG(std::string, audit_mode, "",
+          "Declare this audit_mode on every data set permission when applying "
+          "the policy: sync, async or denials_only. Empty: leave it out, so "
+          "the server's default applies (SYNC for burning.*, area.*, badge.* "
+          "and key_* resources, ASYNC otherwise). Given without --setup, only "
+          "re-applies the policy.");
+
 ABSL_FLAG(std::string, rpc, "check",
           "Load phases to run, comma-separated: check (Check) and/or batch "
           "(BatchCheck of --batch_size). Empty: no load (setup only).");
@@ -189,6 +196,18 @@ double SelfCpuSeconds() {
          u.ru_stime.tv_usec / 1e6;
 }
 
+// CPU seconds the whole machine has been busy (steal included: time the
+// hypervisor gave to someone else is as lost to us as a neighbour's).
+double MachineBusySeconds() {
+  std::ifstream in("/proc/stat");
+  std::string cpu;
+  int64_t user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0,
+          softirq = 0, steal = 0;
+  in >> cpu >> user >> nice >> system >> idle >> iowait >> irq >> softirq >> steal;
+  return static_cast<double>(user + nice + system + irq + softirq + steal) /
+         sysconf(_SC_CLK_TCK);
+}
+
 std::string Mib(int64_t kib) { return absl::StrFormat("%.1f MiB", kib / 1024.0); }
 
 int64_t DirectoryBytes(const std::string& dir) {
@@ -211,12 +230,14 @@ void Prepare(grpc::ClientContext* context, absl::Duration timeout) {
 // ---------------------------------------------------------------------------
 // Setup: the data set through the public API.
 
-// The server's policy plus whatever the data set declares that the server
-// does not (the server's own iam_* roles and permissions must stay: the
-// caller needs them). On a name both declare, the server's entry is kept.
+// The server's policy with the data set's declarations added: the union, so
+// that the server's own roles and permissions (iam_admin and the iam.*
+// permissions the caller needs) stay. On a name both declare, the data set's
+// declaration wins (so that re-applying with another --audit_mode takes
+// effect); `replaced` gets the names whose declaration changed.
 iam::v1::PolicyDocument UnionPolicy(const iam::v1::PolicyDocument& server,
-                                    const iam::v1::PolicyDocument& extra,
-                                    std::vector<std::string>* conflicts) {
+                                    const iam::v1::PolicyDocument& dataset,
+                                    std::vector<std::string>* replaced) {
   iam::v1::PolicyDocument out = server;
   absl::flat_hash_map<std::string, int> permissions, roles, scopes;
   for (int i = 0; i < out.permissions_size(); ++i) {
@@ -224,35 +245,68 @@ iam::v1::PolicyDocument UnionPolicy(const iam::v1::PolicyDocument& server,
   }
   for (int i = 0; i < out.roles_size(); ++i) roles[out.roles(i).name()] = i;
   for (int i = 0; i < out.scopes_size(); ++i) scopes[out.scopes(i).path()] = i;
-  auto same = [](const auto& a, const auto& b) {
-    return a.SerializeAsString() == b.SerializeAsString();
+  auto merge = [replaced](const auto& from, const std::string& name,
+                          absl::flat_hash_map<std::string, int>& index,
+                          auto* list) {
+    auto it = index.find(name);
+    if (it == index.end()) {
+      *list->Add() = from;
+      return;
+    }
+    auto* existing = list->Mutable(it->second);
+    if (existing->SerializeAsString() != from.SerializeAsString()) {
+      replaced->push_back(name);
+      *existing = from;
+    }
   };
-  for (const auto& p : extra.permissions()) {
-    auto it = permissions.find(p.name());
-    if (it == permissions.end()) {
-      *out.add_permissions() = p;
-    } else if (!same(out.permissions(it->second), p)) {
-      conflicts->push_back(p.name());
-    }
+  for (const auto& p : dataset.permissions()) {
+    merge(p, p.name(), permissions, out.mutable_permissions());
   }
-  for (const auto& r : extra.roles()) {
-    auto it = roles.find(r.name());
-    if (it == roles.end()) {
-      *out.add_roles() = r;
-    } else if (!same(out.roles(it->second), r)) {
-      conflicts->push_back(r.name());
-    }
+  for (const auto& r : dataset.roles()) {
+    merge(r, r.name(), roles, out.mutable_roles());
   }
   // The data set lists parents before children; appending keeps that.
-  for (const auto& s : extra.scopes()) {
-    auto it = scopes.find(s.path());
-    if (it == scopes.end()) {
-      *out.add_scopes() = s;
-    } else if (!same(out.scopes(it->second), s)) {
-      conflicts->push_back(s.path());
-    }
+  for (const auto& s : dataset.scopes()) {
+    merge(s, s.path(), scopes, out.mutable_scopes());
   }
   return out;
+}
+
+iam::v1::AuditMode DefaultAuditMode(absl::string_view permission);
+
+// How much of a workload waits for a synced audit write.
+struct AuditMix {
+  double sync_checks = 0;   // share of checks on SYNC-audited permissions
+  double sync_batches = 0;  // share of batches holding at least one
+};
+
+AuditMix MeasureAuditMix(const iam::v1::PolicyDocument& policy,
+                         const std::vector<iam::v1::CheckRequest>& checks,
+                         int batch_size) {
+  absl::flat_hash_map<std::string, iam::v1::AuditMode> modes;
+  for (const auto& p : policy.permissions()) {
+    modes[p.name()] = p.audit_mode() == iam::v1::AUDIT_MODE_UNSPECIFIED
+                          ? DefaultAuditMode(p.name())
+                          : p.audit_mode();
+  }
+  AuditMix mix;
+  int64_t sync = 0, batches = 0, sync_batches = 0;
+  bool batch_sync = false;
+  for (size_t i = 0; i < checks.size(); ++i) {
+    auto it = modes.find(checks[i].permission());
+    // Undeclared permissions are denied; count them as not waiting.
+    bool is_sync = it != modes.end() && it->second == iam::v1::AUDIT_MODE_SYNC;
+    sync += is_sync;
+    batch_sync = batch_sync || is_sync;
+    if ((i + 1) % batch_size == 0 || i + 1 == checks.size()) {
+      ++batches;
+      sync_batches += batch_sync;
+      batch_sync = false;
+    }
+  }
+  if (!checks.empty()) mix.sync_checks = static_cast<double>(sync) / checks.size();
+  if (batches > 0) mix.sync_batches = static_cast<double>(sync_batches) / batches;
+  return mix;
 }
 
 // Outcome of a run of writes.
@@ -366,16 +420,40 @@ iam::v1::Person PersonFor(const iam::v1::SyncSubjectRequest& subject,
   return p;
 }
 
-// Sets `*rss_after_policy_kib` (when `server_pid` > 0) to the server's RSS
-// once the policy is applied, before any person is created.
-absl::Status Setup(const std::shared_ptr<grpc::Channel>& channel,
-                   const Dataset& dataset, pid_t server_pid,
-                   int64_t* rss_after_policy_kib) {
-  auto authz = iam::v1::AuthzService::NewStub(channel);
-  auto identity = iam::v1::IdentityService::NewStub(channel);
-  const int64_t start_ns = NowNs();
+// The audit mode the server gives a permission that leaves it out: the rule
+// documented at AuditMode in proto/iam/v1/policy.proto.
+iam::v1::AuditMode DefaultAuditMode(absl::string_view permission) {
+  absl::string_view system = permission.substr(0, permission.find('.'));
+  absl::string_view resource;
+  size_t dot = permission.find('.');
+  if (dot != absl::string_view::npos) {
+    resource = permission.substr(dot + 1);
+    resource = resource.substr(0, resource.find(':'));
+  }
+  if (system == "burning" || system == "area" || system == "badge" ||
+      absl::StartsWith(resource, "key_")) {
+    return iam::v1::AUDIT_MODE_SYNC;
+  }
+  return iam::v1::AUDIT_MODE_ASYNC;
+}
 
-  // Policy: what the server has plus the data set's.
+absl::StatusOr<iam::v1::AuditMode> AuditModeFlag() {
+  const std::string mode = absl::GetFlag(FLAGS_audit_mode);
+  if (mode.empty()) return iam::v1::AUDIT_MODE_UNSPECIFIED;
+  if (mode == "sync") return iam::v1::AUDIT_MODE_SYNC;
+  if (mode == "async") return iam::v1::AUDIT_MODE_ASYNC;
+  if (mode == "denials_only") return iam::v1::AUDIT_MODE_DENIALS_ONLY;
+  return absl::InvalidArgumentError(absl::StrCat(
+      "--audit_mode takes sync, async or denials_only, not '", mode, "'"));
+}
+
+// GetPolicy, then ApplyPolicy of the server's policy plus the data set's,
+// with `mode` declared on the data set's permissions (unless UNSPECIFIED).
+// Returns the policy applied.
+absl::StatusOr<iam::v1::PolicyDocument> ApplyDatasetPolicy(
+    const std::shared_ptr<grpc::Channel>& channel, const Dataset& dataset,
+    iam::v1::AuditMode mode) {
+  auto authz = iam::v1::AuthzService::NewStub(channel);
   iam::v1::GetPolicyResponse current;
   {
     grpc::ClientContext context;
@@ -386,12 +464,16 @@ absl::Status Setup(const std::shared_ptr<grpc::Channel>& channel,
                           absl::StrCat("GetPolicy: ", s.error_message()));
     }
   }
-  std::vector<std::string> conflicts;
+  iam::v1::PolicyDocument extra = dataset.policy;
+  if (mode != iam::v1::AUDIT_MODE_UNSPECIFIED) {
+    for (auto& p : *extra.mutable_permissions()) p.set_audit_mode(mode);
+  }
+  std::vector<std::string> replaced;
   iam::v1::ApplyPolicyRequest apply;
-  *apply.mutable_policy() = UnionPolicy(current.policy(), dataset.policy, &conflicts);
+  *apply.mutable_policy() = UnionPolicy(current.policy(), extra, &replaced);
   apply.set_reason("loadgen: load test data set");
   iam::v1::ApplyPolicyResponse applied;
-  const int64_t policy_start_ns = NowNs();
+  const int64_t start_ns = NowNs();
   {
     grpc::ClientContext context;
     Prepare(&context, absl::Seconds(120));
@@ -406,16 +488,32 @@ absl::Status Setup(const std::shared_ptr<grpc::Channel>& channel,
       "set's): %d changes at revision %d in %.2f s\n",
       apply.policy().permissions_size(), apply.policy().roles_size(),
       apply.policy().scopes_size(), applied.changes_size(),
-      applied.revision(), (NowNs() - policy_start_ns) / 1e9);
-  if (!conflicts.empty()) {
-    Out() << "   (" << conflicts.size()
-          << " names declared differently by both were kept as the server "
-             "had them: "
-          << absl::StrJoin(conflicts.begin(),
-                           conflicts.begin() + std::min<size_t>(5, conflicts.size()),
+      applied.revision(), (NowNs() - start_ns) / 1e9);
+  if (!replaced.empty()) {
+    Out() << "   (" << replaced.size()
+          << " names the server declared otherwise now have the data set's "
+             "declaration: "
+          << absl::StrJoin(replaced.begin(),
+                           replaced.begin() + std::min<size_t>(5, replaced.size()),
                            ", ")
-          << (conflicts.size() > 5 ? ", ..." : "") << ")\n";
+          << (replaced.size() > 5 ? ", ..." : "") << ")\n";
   }
+  return apply.policy();
+}
+
+// Sets `*rss_after_policy_kib` (when `server_pid` > 0) to the server's RSS
+// once the policy is applied, before any person is created.
+absl::Status Setup(const std::shared_ptr<grpc::Channel>& channel,
+                   const Dataset& dataset, iam::v1::AuditMode mode,
+                   pid_t server_pid, int64_t* rss_after_policy_kib,
+                   iam::v1::PolicyDocument* applied_policy) {
+  auto authz = iam::v1::AuthzService::NewStub(channel);
+  auto identity = iam::v1::IdentityService::NewStub(channel);
+  const int64_t start_ns = NowNs();
+  absl::StatusOr<iam::v1::PolicyDocument> policy =
+      ApplyDatasetPolicy(channel, dataset, mode);
+  if (!policy.ok()) return policy.status();
+  *applied_policy = *policy;
   if (server_pid > 0) {
     *rss_after_policy_kib = RssKib(server_pid);
     Out() << "   server RSS after policy " << Mib(*rss_after_policy_kib) << "\n";
@@ -666,6 +764,7 @@ PhaseResult RunPhase(const PhaseSpec& spec, const Workload& workload,
   const double server_cpu_before =
       server_pid > 0 ? ProcessCpuSeconds(server_pid) : -1;
   const double client_cpu_before = SelfCpuSeconds();
+  const double machine_before = MachineBusySeconds();
   // Start a little in the future so that every thread is ready.
   const int64_t start_ns = NowNs() + 10 * 1000 * 1000;
   const int64_t measure_ns = start_ns + warmup_ns;
@@ -698,6 +797,8 @@ PhaseResult RunPhase(const PhaseSpec& spec, const Workload& workload,
   if (server_pid > 0 && server_cpu_before >= 0) {
     r.server_cores = (ProcessCpuSeconds(server_pid) - server_cpu_before) / wall;
   }
+  r.other_cores = std::max(0.0, (MachineBusySeconds() - machine_before) / wall -
+                                    r.client_cores - std::max(0.0, r.server_cores));
   return r;
 }
 
@@ -716,6 +817,15 @@ absl::Status Probe(const std::shared_ptr<grpc::Channel>& channel,
                                      "': ", s.error_message()));
   }
   return absl::OkStatus();
+}
+
+// The spawned server, for the interrupt handler: an interrupted run must not
+// leave an iamd behind.
+volatile sig_atomic_t g_child_pid = 0;
+
+void OnInterrupt(int signal_number) {
+  if (g_child_pid > 0) kill(g_child_pid, SIGKILL);
+  _exit(128 + signal_number);
 }
 
 // Makes the harness find iamd and the policy in this binary's runfiles when
@@ -778,6 +888,11 @@ int Run(const char* argv0) {
     return 2;
   }
   const int threads = std::max(1, absl::GetFlag(FLAGS_threads));
+  absl::StatusOr<iam::v1::AuditMode> audit_mode = AuditModeFlag();
+  if (!audit_mode.ok()) {
+    std::cerr << "loadgen: " << audit_mode.status().message() << "\n";
+    return 2;
+  }
 
   Out() << "loadgen: " << MachineText() << ", "
         << absl::FormatTime("%Y-%m-%d %H:%M UTC", absl::Now(),
@@ -827,6 +942,9 @@ int Run(const char* argv0) {
     iamd = std::move(*started);
     address = iamd->address();
     server_pid = iamd->pid();
+    g_child_pid = server_pid;
+    signal(SIGINT, OnInterrupt);
+    signal(SIGTERM, OnInterrupt);
     Out() << "server: spawned iamd pid " << server_pid << " on " << address
           << ", data in " << data_dir << "\n";
   }
@@ -848,13 +966,31 @@ int Run(const char* argv0) {
 
   int exit_code = 0;
   std::string memory_json;
+  // The policy the server decides with (read back before the load).
+  iam::v1::PolicyDocument policy = dataset.policy;
+  if (*audit_mode != iam::v1::AUDIT_MODE_UNSPECIFIED) {
+    for (auto& p : *policy.mutable_permissions()) p.set_audit_mode(*audit_mode);
+  }
+  if (!absl::GetFlag(FLAGS_setup) && !absl::GetFlag(FLAGS_audit_mode).empty()) {
+    Out() << "policy: re-applying with audit_mode "
+          << absl::GetFlag(FLAGS_audit_mode) << " on the data set's permissions\n";
+    absl::StatusOr<iam::v1::PolicyDocument> applied =
+        ApplyDatasetPolicy(admin_channel, dataset, *audit_mode);
+    if (!applied.ok()) {
+      std::cerr << "loadgen: " << applied.status() << "\n";
+      return 1;
+    }
+    policy = *applied;
+  }
   if (absl::GetFlag(FLAGS_setup)) {
     int64_t rss_before = server_pid > 0 ? RssKib(server_pid) : -1;
     Out() << "setup:";
     if (rss_before >= 0) Out() << " server RSS before " << Mib(rss_before);
     Out() << "\n";
     int64_t rss_policy = -1;
-    absl::Status set_up = Setup(admin_channel, dataset, server_pid, &rss_policy);
+    absl::Status set_up =
+        Setup(admin_channel, dataset, *audit_mode, server_pid, &rss_policy,
+              &policy);
     if (!set_up.ok()) {
       std::cerr << "loadgen: setup failed: " << set_up << "\n";
       return 1;
@@ -883,7 +1019,31 @@ int Run(const char* argv0) {
   }
 
   std::vector<PhaseResult> results;
+  std::string mix_json;
   if (!phases.empty()) {
+    // The policy in force, from the server itself.
+    {
+      auto stub = iam::v1::AuthzService::NewStub(admin_channel);
+      grpc::ClientContext context;
+      Prepare(&context, absl::Seconds(60));
+      iam::v1::GetPolicyResponse current;
+      grpc::Status s = stub->GetPolicy(&context, {}, &current);
+      if (s.ok()) {
+        policy = current.policy();
+      } else {
+        Out() << "(GetPolicy failed, " << s.error_message()
+              << "; the audit mix below assumes the data set's policy)\n";
+      }
+    }
+    AuditMix mix = MeasureAuditMix(policy, checks, batch_size);
+    Out() << absl::StrFormat(
+        "audit: %.1f%% of the checks are on SYNC-audited permissions (answered "
+        "only once their record is synced); %.1f%% of the BatchCheck calls "
+        "of %d hold at least one, and then wait as a whole\n",
+        100 * mix.sync_checks, 100 * mix.sync_batches, batch_size);
+    mix_json = absl::StrFormat(
+        "\"audit_mix\":{\"sync_checks\":%.4f,\"sync_batches\":%.4f},",
+        mix.sync_checks, mix.sync_batches);
     absl::Status probed = Probe(admin_channel, checks.front());
     if (!probed.ok()) {
       std::cerr << "loadgen: " << probed
@@ -929,6 +1089,7 @@ int Run(const char* argv0) {
     Out() << "server RSS at the end " << Mib(RssKib(server_pid)) << "\n";
   }
   if (iamd != nullptr) {
+    g_child_pid = 0;
     int stopped = iamd->Stop();
     Out() << "server: iamd stopped with status " << stopped << "\n";
     if (stopped != 0) exit_code = std::max(exit_code, 1);
@@ -943,7 +1104,7 @@ int Run(const char* argv0) {
   if (absl::GetFlag(FLAGS_json)) {
     std::vector<std::string> phases_json;
     for (const PhaseResult& r : results) phases_json.push_back(FormatPhaseJson(r));
-    std::cout << "{" << memory_json << "\"phases\":["
+    std::cout << "{" << memory_json << mix_json << "\"phases\":["
               << absl::StrJoin(phases_json, ",") << "]}\n";
   }
   return exit_code;

@@ -119,11 +119,12 @@ std::string FormatPhaseText(const PhaseResult& r) {
     absl::StrAppend(&out, "   missed sends ", r.missed_sends,
                     " (due but not sent: all calls outstanding)\n");
   }
-  absl::StrAppendFormat(&out, "   cpu cores    client %.2f  server %s\n",
+  absl::StrAppendFormat(&out, "   cpu cores    client %.2f  server %s  other %.2f\n",
                         r.client_cores,
                         r.server_cores < 0
                             ? std::string("n/a")
-                            : absl::StrFormat("%.2f", r.server_cores));
+                            : absl::StrFormat("%.2f", r.server_cores),
+                        r.other_cores);
   return out;
 }
 
@@ -149,13 +150,14 @@ std::string FormatPhaseJson(const PhaseResult& r) {
       ",\"max\":", Millis(r.latency.max),
       ",\"mean\":", Millis(static_cast<int64_t>(r.latency.mean)), "}",
       ",\"client_cores\":", absl::StrFormat("%.2f", r.client_cores),
-      ",\"server_cores\":", absl::StrFormat("%.2f", r.server_cores), "}");
+      ",\"server_cores\":", absl::StrFormat("%.2f", r.server_cores),
+      ",\"other_cores\":", absl::StrFormat("%.2f", r.other_cores), "}");
 }
 
 std::string FormatMarkdownTable(const std::vector<PhaseResult>& results) {
   std::string out =
       "| phase | load | calls/s | decisions/s | p50 ms | p90 ms | p99 ms | "
-      "p99.9 ms | max ms | allowed | errors | cpu client/server |\n"
+      "p99.9 ms | max ms | allowed | errors | cores client/server/other |\n"
       "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|\n";
   for (const PhaseResult& r : results) {
     std::string load =

@@ -68,6 +68,9 @@ struct PhaseResult {
   // seconds per wall second); server_cores is negative when unknown.
   double client_cores = 0;
   double server_cores = -1;
+  // CPU the rest of the machine used meanwhile (other processes, steal): a
+  // busy neighbour makes every other number here pessimistic.
+  double other_cores = 0;
 
   double calls_per_second() const {
     return seconds > 0 ? (ok_calls + error_calls) / seconds : 0;

@@ -13,67 +13,65 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
 #include "absl/strings/string_view.h"
 #include "absl/strings/strip.h"
+#include "absl/synchronization/notification.h"
+#include "google/protobuf/util/json_util.h"
+#include "services/audit/record_format.h"
+#include "services/audit/verifier.h"
 #include "services/common/status_macros.h"
 
 namespace iam::audit {
-namespace {
 
+using iam::v1::AuditCheckpoint;
 using iam::v1::AuditRecord;
 using iam::v1::QueryAuditRequest;
 using iam::v1::QueryAuditResponse;
+using iam::v1::TailAuditRequest;
+using iam::v1::TailAuditResponse;
 
-constexpr absl::string_view kRecordPrefix = "rec/";
-constexpr size_t kSequenceDigits = 20;
+struct StoreAuditLog::Pending {
+  enum class Type { kRecord, kBarrier, kErase };
+  Type type = Type::kRecord;
+  AuditRecord record;
+  AppendCallback done;  // null for buffered records
+  bool sync = false;    // needs a synced write
+  std::string erase_person;
+};
+
+namespace {
+
 constexpr absl::string_view kPageTokenPrefix = "a:";
 constexpr int kDefaultPageSize = 100;
 constexpr int kMaxPageSize = 1000;
+constexpr int kMaxExportRecords = 10000;
 constexpr int64_t kMaxSequence = std::numeric_limits<int64_t>::max();
-// A failing background flush retries every tick; say so once, then only
-// every this many failures.
 constexpr int kFailuresPerLogLine = 100;
+constexpr char kEraseAction[] = "audit.person.erase";
 
-std::string RecordKey(int64_t sequence) {
-  return absl::StrFormat("%s%020d", kRecordPrefix, sequence);
-}
-
-absl::StatusOr<int64_t> ParseRecordKey(absl::string_view key) {
-  absl::string_view digits = key;
-  int64_t sequence;
-  if (!absl::ConsumePrefix(&digits, kRecordPrefix) ||
-      digits.size() != kSequenceDigits ||
-      !std::all_of(digits.begin(), digits.end(), absl::ascii_isdigit) ||
-      !absl::SimpleAtoi(digits, &sequence)) {
-    return absl::DataLossError(absl::StrCat("malformed audit record key \"",
-                                            absl::CHexEscape(key), "\""));
-  }
-  return sequence;
-}
-
-// The sequence of the first record at or after `from`, or -1 if none.
-absl::StatusOr<int64_t> FirstSequenceFrom(const Store& store, int64_t from) {
+// The sequence of the first key at or after `from` under `prefix`, or -1.
+absl::StatusOr<int64_t> FirstSequenceFrom(const Store& store,
+                                          absl::string_view prefix,
+                                          int64_t from) {
   absl::StatusOr<int64_t> found = -1;
-  RETURN_IF_ERROR(store.ScanFrom(kAuditColumn, kRecordPrefix, RecordKey(from),
+  RETURN_IF_ERROR(store.ScanFrom(kAuditColumn, prefix, SequenceKey(prefix, from),
                                  [&](absl::string_view key, absl::string_view) {
-                                   found = ParseRecordKey(key);
+                                   found = ParseSequenceKey(prefix, key);
                                    return false;
                                  }));
   return found;
 }
 
-// The highest sequence in the store, or 0 if there is none. The Store only
-// scans forwards, so rather than read the whole log, this binary-searches
-// with seeks: about 64 of them, each reading one key.
-absl::StatusOr<int64_t> LastSequence(const Store& store) {
-  ASSIGN_OR_RETURN(int64_t low, FirstSequenceFrom(store, 0));
+// The highest sequence under `prefix`, or 0. The Store only scans forwards,
+// so this binary-searches with seeks: about 64 of them, one key each.
+absl::StatusOr<int64_t> LastSequence(const Store& store,
+                                     absl::string_view prefix) {
+  ASSIGN_OR_RETURN(int64_t low, FirstSequenceFrom(store, prefix, 0));
   if (low < 0) return 0;
-  // Invariant: `low` is a stored sequence and none is above `high`.
   int64_t high = kMaxSequence;
   while (low < high) {
     const int64_t mid = low + (high - low) / 2 + 1;
-    ASSIGN_OR_RETURN(const int64_t found, FirstSequenceFrom(store, mid));
+    ASSIGN_OR_RETURN(const int64_t found, FirstSequenceFrom(store, prefix, mid));
     if (found >= 0) {
       low = found;
     } else {
@@ -83,19 +81,27 @@ absl::StatusOr<int64_t> LastSequence(const Store& store) {
   return low;
 }
 
-std::string EncodePageToken(int64_t last_sequence) {
-  return absl::WebSafeBase64Escape(
-      absl::StrCat(kPageTokenPrefix, last_sequence));
+absl::StatusOr<int64_t> StartSequence(const Store& store) {
+  absl::StatusOr<std::string> start = store.Get(kAuditColumn, kStartKey);
+  if (absl::IsNotFound(start.status())) return 1;
+  RETURN_IF_ERROR(start.status());
+  int64_t value = 0;
+  if (!absl::SimpleAtoi(*start, &value) || value < 1) {
+    return absl::DataLossError("the audit log's start marker is malformed");
+  }
+  return value;
 }
 
-// The sequence a page token continues after.
+std::string EncodePageToken(int64_t last_sequence) {
+  return absl::WebSafeBase64Escape(absl::StrCat(kPageTokenPrefix, last_sequence));
+}
+
 absl::StatusOr<int64_t> DecodePageToken(absl::string_view token) {
   std::string decoded;
-  absl::string_view rest;
   int64_t sequence = -1;
   if (absl::WebSafeBase64Unescape(token, &decoded)) {
-    rest = decoded;
-    if (!absl::ConsumePrefix(&rest, kPageTokenPrefix) ||
+    absl::string_view rest = decoded;
+    if (!absl::ConsumePrefix(&rest, kPageTokenPrefix) || rest.empty() ||
         !std::all_of(rest.begin(), rest.end(), absl::ascii_isdigit) ||
         !absl::SimpleAtoi(rest, &sequence)) {
       sequence = -1;
@@ -109,11 +115,20 @@ absl::StatusOr<int64_t> DecodePageToken(absl::string_view token) {
   return sequence;
 }
 
+absl::Status ValidateOutcome(iam::v1::AuditOutcome outcome) {
+  if (!iam::v1::AuditOutcome_IsValid(outcome)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("outcome ", outcome, " is not a known AuditOutcome"));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ValidateQuery(const QueryAuditRequest& request) {
   if (request.page_size() < 0 || request.page_size() > kMaxPageSize) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "page_size must be between 1 and ", kMaxPageSize, " (0 means ",
-        kDefaultPageSize, "); got ", request.page_size()));
+    return absl::InvalidArgumentError(
+        absl::StrCat("page_size must be between 1 and ", kMaxPageSize,
+                     " (0 means ", kDefaultPageSize, "); got ",
+                     request.page_size()));
   }
   if (request.since_unix_micros() < 0 || request.until_unix_micros() < 0) {
     return absl::InvalidArgumentError(
@@ -122,37 +137,151 @@ absl::Status ValidateQuery(const QueryAuditRequest& request) {
   }
   if (request.since_unix_micros() != 0 && request.until_unix_micros() != 0 &&
       request.since_unix_micros() > request.until_unix_micros()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "since_unix_micros (", request.since_unix_micros(),
-        ") is after until_unix_micros (", request.until_unix_micros(), ")"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("since_unix_micros (", request.since_unix_micros(),
+                     ") is after until_unix_micros (",
+                     request.until_unix_micros(), ")"));
   }
-  if (!iam::v1::AuditOutcome_IsValid(request.outcome())) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "outcome ", request.outcome(), " is not a known AuditOutcome"));
-  }
-  return absl::OkStatus();
+  return ValidateOutcome(request.outcome());
 }
 
-bool Matches(const AuditRecord& record, const QueryAuditRequest& request) {
-  return (request.person_id().empty() ||
-          record.person_id() == request.person_id()) &&
-         (request.caller().empty() || record.caller() == request.caller()) &&
-         absl::StartsWith(record.action(), request.action_prefix()) &&
-         (request.target().empty() || record.target() == request.target()) &&
-         (request.outcome() == iam::v1::AUDIT_OUTCOME_UNSPECIFIED ||
-          record.outcome() == request.outcome()) &&
-         (request.since_unix_micros() == 0 ||
-          record.time_unix_micros() >= request.since_unix_micros()) &&
-         (request.until_unix_micros() == 0 ||
-          record.time_unix_micros() <= request.until_unix_micros());
+// The filters Query and Tail share.
+struct Filter {
+  std::string person_id, caller, action_prefix, target;
+  iam::v1::AuditOutcome outcome = iam::v1::AUDIT_OUTCOME_UNSPECIFIED;
+  bool alerts_only = false;
+  int64_t since = 0, until = 0;
+
+  bool Matches(const AuditRecord& r) const {
+    if (!person_id.empty() && r.person_id() != person_id) {
+      bool in_decisions = false;
+      for (const auto& d : r.decisions()) {
+        if (d.person_id() == person_id) in_decisions = true;
+      }
+      if (!in_decisions) return false;
+    }
+    return (caller.empty() || r.caller() == caller) &&
+           absl::StartsWith(r.action(), action_prefix) &&
+           (target.empty() || r.target() == target) &&
+           (outcome == iam::v1::AUDIT_OUTCOME_UNSPECIFIED ||
+            r.outcome() == outcome) &&
+           (!alerts_only || r.kind() == iam::v1::AUDIT_RECORD_KIND_ALERT) &&
+           (since == 0 || r.time_unix_micros() >= since) &&
+           (until == 0 || r.time_unix_micros() <= until);
+  }
+
+  // The narrowest index for these filters: its key prefix (empty: none).
+  std::string IndexPrefix() const {
+    if (!person_id.empty()) return IndexValuePrefix(kPersonIndex, person_id);
+    if (!target.empty()) return IndexValuePrefix(kTargetIndex, target);
+    if (!caller.empty()) return IndexValuePrefix(kCallerIndex, caller);
+    if (alerts_only) return std::string(kAlertIndex);
+    return "";
+  }
+};
+
+Filter FromQuery(const QueryAuditRequest& r) {
+  Filter f;
+  f.person_id = r.person_id();
+  f.caller = r.caller();
+  f.action_prefix = r.action_prefix();
+  f.target = r.target();
+  f.outcome = r.outcome();
+  f.alerts_only = r.alerts_only();
+  f.since = r.since_unix_micros();
+  f.until = r.until_unix_micros();
+  return f;
 }
 
-void AddToBatch(const AuditRecord& record, WriteBatch* batch) {
-  batch->Put(kAuditColumn, RecordKey(record.sequence()),
-             record.SerializeAsString());
+Filter FromTail(const TailAuditRequest& r) {
+  Filter f;
+  f.person_id = r.person_id();
+  f.caller = r.caller();
+  f.action_prefix = r.action_prefix();
+  f.target = r.target();
+  f.outcome = r.outcome();
+  f.alerts_only = r.alerts_only();
+  return f;
+}
+
+std::string AssociatedData(int64_t sequence) {
+  std::string out(8, '\0');
+  uint64_t v = static_cast<uint64_t>(sequence);
+  for (int i = 7; i >= 0; --i) {
+    out[i] = static_cast<char>(v & 0xff);
+    v >>= 8;
+  }
+  return out;
+}
+
+// Calls fn(sequence) for the candidate records of `filter` in [from, to]
+// (to 0: unbounded) in sequence order, through the narrowest index, until fn
+// returns false.
+absl::Status ForEachCandidate(const Store& store, const Filter& filter,
+                              int64_t from, int64_t to,
+                              const std::function<bool(int64_t)>& fn) {
+  const std::string prefix = filter.IndexPrefix();
+  absl::Status error;
+  auto visit = [&](int64_t seq) {
+    if (to != 0 && seq > to) return false;
+    return fn(seq);
+  };
+  if (prefix.empty()) {
+    RETURN_IF_ERROR(store.ScanFrom(
+        kAuditColumn, kRecordPrefix, RecordKey(from),
+        [&](absl::string_view key, absl::string_view) {
+          absl::StatusOr<int64_t> seq = ParseSequenceKey(kRecordPrefix, key);
+          if (!seq.ok()) {
+            error = seq.status();
+            return false;
+          }
+          return visit(*seq);
+        }));
+    return error;
+  }
+  RETURN_IF_ERROR(store.ScanFrom(
+      kAuditColumn, prefix, SequenceKey(prefix, from),
+      [&](absl::string_view key, absl::string_view) {
+        absl::StatusOr<int64_t> seq = IndexKeySequence(key);
+        if (!seq.ok()) {
+          error = seq.status();
+          return false;
+        }
+        return visit(*seq);
+      }));
+  return error;
+}
+
+// The first sequence whose time is at or after `micros`, or -1 if none.
+absl::StatusOr<int64_t> FirstSequenceAtOrAfter(const Store& store,
+                                               int64_t micros) {
+  absl::StatusOr<int64_t> found = -1;
+  RETURN_IF_ERROR(store.ScanFrom(kAuditColumn, kTimeIndex,
+                                 TimeIndexStart(micros),
+                                 [&](absl::string_view key, absl::string_view) {
+                                   found = IndexKeySequence(key);
+                                   return false;
+                                 }));
+  return found;
+}
+
+std::string JsonOf(const google::protobuf::Message& message) {
+  std::string out;
+  google::protobuf::util::JsonPrintOptions options;
+  options.preserve_proto_field_names = true;
+  if (!google::protobuf::util::MessageToJsonString(message, &out, options).ok()) {
+    return "null";
+  }
+  return out;
+}
+
+std::string JsonString(absl::string_view s) {
+  return absl::StrCat("\"", absl::CEscape(s), "\"");
 }
 
 }  // namespace
+
+// --- Opening and closing ---
 
 absl::StatusOr<std::unique_ptr<StoreAuditLog>> StoreAuditLog::Open(
     Store* store, const Clock* clock) {
@@ -161,31 +290,103 @@ absl::StatusOr<std::unique_ptr<StoreAuditLog>> StoreAuditLog::Open(
 
 absl::StatusOr<std::unique_ptr<StoreAuditLog>> StoreAuditLog::Open(
     Store* store, const Clock* clock, Options options) {
-  if (store == nullptr || clock == nullptr) {
+  ASSIGN_OR_RETURN(std::unique_ptr<CheckpointSigner> signer,
+                   CheckpointSigner::Generate());
+  ASSIGN_OR_RETURN(std::unique_ptr<StoreAuditLog> log,
+                   Open(store, clock, signer.get(), std::move(options)));
+  log->owned_signer_ = std::move(signer);
+  return log;
+}
+
+absl::StatusOr<std::unique_ptr<StoreAuditLog>> StoreAuditLog::Open(
+    Store* store, const Clock* clock, const CheckpointSigner* signer,
+    Options options) {
+  if (store == nullptr || clock == nullptr || signer == nullptr) {
     return absl::InvalidArgumentError(
-        "StoreAuditLog needs a store and a clock");
+        "StoreAuditLog needs a store, a clock and a signer");
   }
   if (options.flush_interval <= absl::ZeroDuration() ||
-      options.max_records_scanned_per_query < 1) {
+      options.max_records_scanned_per_query < 1 ||
+      options.checkpoint_every_records < 1 ||
+      options.checkpoint_interval <= absl::ZeroDuration() ||
+      options.max_records_per_write < 1 ||
+      options.retention < absl::ZeroDuration() ||
+      options.prune_interval <= absl::ZeroDuration()) {
     return absl::InvalidArgumentError(
-        "StoreAuditLog needs a positive flush_interval and "
-        "max_records_scanned_per_query");
+        "StoreAuditLog needs positive intervals and limits (retention may be "
+        "zero: keep everything)");
   }
-  ASSIGN_OR_RETURN(const int64_t last, LastSequence(*store));
+  RETURN_IF_ERROR(store->Get(kAuditKeysColumn, "pk/").status().code() ==
+                          absl::StatusCode::kInvalidArgument
+                      ? absl::FailedPreconditionError(
+                            "the store has no audit_keys column; open it with "
+                            "DefaultColumns()")
+                      : absl::OkStatus());
+  ASSIGN_OR_RETURN(std::unique_ptr<AlertEvaluator> alerts,
+                   AlertEvaluator::Create(options.alert_rules));
+
+  ChainState chain;
+  ASSIGN_OR_RETURN(const int64_t start, StartSequence(*store));
+  ASSIGN_OR_RETURN(const int64_t last, LastSequence(*store, kRecordPrefix));
+  ASSIGN_OR_RETURN(const int64_t last_checkpoint,
+                   LastSequence(*store, kCheckpointPrefix));
   if (last == kMaxSequence) {
     return absl::FailedPreconditionError(
         "the audit log has no sequence numbers left");
   }
-  return absl::WrapUnique(new StoreAuditLog(store, clock, options, last + 1));
+  if (last >= start) {
+    ASSIGN_OR_RETURN(std::string bytes, store->Get(kAuditColumn, RecordKey(last)));
+    AuditRecord record;
+    if (!record.ParseFromString(bytes)) {
+      return absl::DataLossError(absl::StrCat(
+          "the last audit record (", last,
+          ") does not parse; run `iamctl audit verify` on the data directory"));
+    }
+    chain.next_sequence = last + 1;
+    chain.head_hash = Sha256(bytes);
+    chain.last_time_micros = record.time_unix_micros();
+  } else if (start > 1) {
+    ASSIGN_OR_RETURN(std::string bytes,
+                     store->Get(kAuditColumn, CheckpointKey(start - 1)));
+    AuditCheckpoint checkpoint;
+    if (!checkpoint.ParseFromString(bytes)) {
+      return absl::DataLossError("the audit log's anchor checkpoint does not parse");
+    }
+    chain.next_sequence = start;
+    chain.head_hash = checkpoint.head_hash();
+  } else {
+    chain.head_hash = GenesisHash();
+  }
+  chain.since_checkpoint =
+      std::max<int64_t>(0, chain.next_sequence - 1 -
+                               std::max(last_checkpoint, start - 1));
+  chain.last_checkpoint = absl::Now();
+
+  auto log = absl::WrapUnique(new StoreAuditLog(
+      store, clock, signer, std::move(options), std::move(chain),
+      std::move(alerts)));
+  return log;
 }
 
-StoreAuditLog::StoreAuditLog(Store* store, const Clock* clock, Options options,
-                             int64_t next_sequence)
+StoreAuditLog::StoreAuditLog(Store* store, const Clock* clock,
+                             const CheckpointSigner* signer, Options options,
+                             ChainState chain,
+                             std::unique_ptr<AlertEvaluator> alerts)
     : store_(store),
       clock_(clock),
-      options_(options),
-      next_sequence_(next_sequence) {
-  flusher_ = std::thread([this] { FlushLoop(); });
+      signer_(signer),
+      options_(std::move(options)),
+      keyring_(store),
+      chain_(std::move(chain)),
+      alerts_(std::move(alerts)) {
+  {
+    absl::MutexLock lock(&written_mu_);
+    written_ = chain_.next_sequence - 1;
+  }
+  writer_ = std::thread([this] { WriterLoop(); });
+  if (options_.retention > absl::ZeroDuration()) {
+    pruner_ = std::thread([this] { PruneLoop(); });
+  }
 }
 
 StoreAuditLog::~StoreAuditLog() {
@@ -193,127 +394,418 @@ StoreAuditLog::~StoreAuditLog() {
     absl::MutexLock lock(&mu_);
     stopping_ = true;
   }
-  flusher_.join();
-  absl::MutexLock write_lock(&write_mu_);
-  const absl::Status status = WritePendingLocked();
-  if (!status.ok()) {
-    absl::MutexLock lock(&mu_);
-    std::fprintf(
-        stderr,
-        "audit: final flush failed; %zu buffered records are lost: %s\n",
-        pending_.size(), status.ToString().c_str());
-  }
+  if (pruner_.joinable()) pruner_.join();
+  writer_.join();
+  // Listeners that never fired (Tail streams still open) are dropped.
 }
 
-void StoreAuditLog::AssignLocked(AuditRecord* record) {
-  record->set_sequence(next_sequence_++);
-  record->set_time_unix_micros(absl::ToUnixMicros(clock_->Now()));
-}
+// --- Appending ---
 
-void StoreAuditLog::RequeueLocked(std::vector<AuditRecord> records) {
-  pending_.insert(pending_.begin(), std::make_move_iterator(records.begin()),
-                  std::make_move_iterator(records.end()));
+void StoreAuditLog::Enqueue(Pending pending) {
+  absl::MutexLock lock(&mu_);
+  if (pending.done) ++urgent_;
+  queue_.push_back(std::move(pending));
 }
 
 absl::StatusOr<int64_t> StoreAuditLog::Append(AuditRecord record) {
-  absl::MutexLock write_lock(&write_mu_);
-  // Buffered records have lower sequences: write them in the same batch so
-  // the store never holds a record whose predecessors are still buffered.
-  std::vector<AuditRecord> buffered;
-  {
-    absl::MutexLock lock(&mu_);
-    AssignLocked(&record);
-    buffered.swap(pending_);
-  }
-  WriteBatch batch;
-  for (const AuditRecord& r : buffered) AddToBatch(r, &batch);
-  AddToBatch(record, &batch);
-  const absl::StatusOr<Revision> committed = store_->Commit(batch);
-  if (!committed.ok()) {
-    absl::MutexLock lock(&mu_);
-    RequeueLocked(std::move(buffered));
-    // Give the sequence back unless a later append already took the next.
-    if (next_sequence_ == record.sequence() + 1)
-      next_sequence_ = record.sequence();
-    return committed.status();
-  }
-  return record.sequence();
+  absl::Notification done;
+  absl::StatusOr<int64_t> result;
+  AppendThen(std::move(record), [&](absl::StatusOr<int64_t> r) {
+    result = std::move(r);
+    done.Notify();
+  });
+  done.WaitForNotification();
+  return result;
+}
+
+void StoreAuditLog::AppendThen(AuditRecord record, AppendCallback done) {
+  record.set_time_unix_micros(absl::ToUnixMicros(clock_->Now()));
+  Pending p;
+  p.record = std::move(record);
+  p.done = std::move(done);
+  p.sync = true;
+  Enqueue(std::move(p));
 }
 
 void StoreAuditLog::AppendAsync(AuditRecord record) {
+  record.set_time_unix_micros(absl::ToUnixMicros(clock_->Now()));
   absl::MutexLock lock(&mu_);
-  AssignLocked(&record);
-  pending_.push_back(std::move(record));
+  queue_.emplace_back();
+  Pending& p = queue_.back();
+  p.record = std::move(record);
 }
 
 absl::Status StoreAuditLog::Flush() {
-  absl::MutexLock write_lock(&write_mu_);
-  return WritePendingLocked();
-}
-
-absl::Status StoreAuditLog::WritePendingLocked() {
-  // Hand AppendAsync a buffer already sized like the last batch, so its
-  // push_back rarely reallocates under mu_.
-  std::vector<AuditRecord> records;
-  records.reserve(last_batch_size_);
-  {
-    absl::MutexLock lock(&mu_);
-    records.swap(pending_);
-  }
-  last_batch_size_ = records.size();
-  if (records.empty()) return absl::OkStatus();
-  WriteBatch batch;
-  for (const AuditRecord& r : records) AddToBatch(r, &batch);
-  absl::Status status = store_->WriteUnsynced(batch);
-  if (!status.ok()) {
-    absl::MutexLock lock(&mu_);
-    RequeueLocked(std::move(records));
-  }
+  absl::Notification done;
+  absl::Status status;
+  Pending p;
+  p.type = Pending::Type::kBarrier;
+  p.done = [&](absl::StatusOr<int64_t> r) {
+    status = r.status();
+    done.Notify();
+  };
+  Enqueue(std::move(p));
+  done.WaitForNotification();
   return status;
 }
 
-void StoreAuditLog::FlushLoop() {
+absl::Status StoreAuditLog::Checkpoint() {
+  absl::Notification done;
+  absl::Status status;
+  Pending p;
+  p.type = Pending::Type::kBarrier;
+  p.sync = true;
+  p.done = [&](absl::StatusOr<int64_t> r) {
+    status = r.status();
+    done.Notify();
+  };
+  // The writer signs the head of the batch that carries the barrier.
+  Enqueue(std::move(p));
+  done.WaitForNotification();
+  return status;
+}
+
+absl::StatusOr<iam::v1::ErasePersonDataResponse> StoreAuditLog::ErasePersonData(
+    absl::string_view caller, absl::string_view person_id,
+    absl::string_view reason) {
+  if (person_id.empty() || reason.empty()) {
+    return absl::InvalidArgumentError(
+        "person_id and reason (the ticket that authorizes the erase) are "
+        "required");
+  }
+  Pending p;
+  p.type = Pending::Type::kErase;
+  p.erase_person = std::string(person_id);
+  p.record.set_caller(std::string(caller));
+  p.record.set_action(kEraseAction);
+  p.record.set_target(std::string(person_id));
+  p.record.set_person_id(std::string(person_id));
+  p.record.set_outcome(iam::v1::AUDIT_OUTCOME_SUCCESS);
+  p.record.set_reason(std::string(reason));
+  p.record.set_time_unix_micros(absl::ToUnixMicros(clock_->Now()));
+  p.sync = true;
+  absl::Notification done;
+  absl::StatusOr<int64_t> result;
+  p.done = [&](absl::StatusOr<int64_t> r) {
+    result = std::move(r);
+    done.Notify();
+  };
+  Enqueue(std::move(p));
+  done.WaitForNotification();
+  RETURN_IF_ERROR(result.status());
+  iam::v1::ErasePersonDataResponse response;
+  response.set_sequence(*result);
+  ASSIGN_OR_RETURN(AuditRecord record, ReadRecord(*result));
+  response.set_key_destroyed(LabelValue(record, "key_destroyed") == "true");
+  return response;
+}
+
+// --- The writer ---
+
+void StoreAuditLog::WriterLoop() {
+  absl::Time next_flush = absl::Now() + options_.flush_interval;
   while (true) {
-    const absl::Time next_tick = absl::Now() + options_.flush_interval;
+    std::vector<Pending> work;
+    bool stopping = false;
     {
       absl::MutexLock lock(&mu_);
-      if (mu_.AwaitWithDeadline(absl::Condition(&stopping_), next_tick)) return;
+      auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+        return stopping_ || urgent_ > 0;
+      };
+      mu_.AwaitWithDeadline(absl::Condition(&ready), next_flush);
+      work.swap(queue_);
+      // Hand appenders a buffer sized like the last one, so push_back
+      // rarely reallocates under mu_.
+      queue_.reserve(std::min(work.size(), options_.max_buffered_records));
+      urgent_ = 0;
+      stopping = stopping_;
     }
-    absl::MutexLock write_lock(&write_mu_);
-    const absl::Status status = WritePendingLocked();
-    // Never print records: they name people and what they did.
-    if (!status.ok()) {
-      if (failed_flushes_in_a_row_++ % kFailuresPerLogLine == 0) {
-        size_t waiting;
-        {
-          absl::MutexLock lock(&mu_);
-          waiting = pending_.size();
-        }
-        std::fprintf(stderr,
-                     "audit: background flush failed (%d in a row, %zu records "
-                     "waiting; retrying every tick): %s\n",
-                     failed_flushes_in_a_row_, waiting,
-                     status.ToString().c_str());
-      }
-    } else if (failed_flushes_in_a_row_ > 0) {
-      std::fprintf(stderr,
-                   "audit: background flush recovered after %d failures\n",
-                   failed_flushes_in_a_row_);
-      failed_flushes_in_a_row_ = 0;
+    const absl::Time now = absl::Now();
+    if (now >= next_flush) next_flush = now + options_.flush_interval;
+    WriteWork(work, stopping);
+    if (stopping) {
+      absl::MutexLock lock(&mu_);
+      if (queue_.empty()) return;
     }
   }
+}
+
+absl::Status StoreAuditLog::AddRecord(AuditRecord& record, bool seal,
+                                      std::string* plain_reason,
+                                      WriteBatch* batch) {
+  const int64_t seq = chain_.next_sequence;
+  record.set_sequence(seq);
+  record.set_time_unix_micros(
+      std::max(record.time_unix_micros(), chain_.last_time_micros));
+  record.set_prev_hash(chain_.head_hash);
+  record.clear_reason_erased();
+  // Decision records (a check's outcome and the binding that decided it)
+  // carry no free text about the person, so they are not sealed: that keeps
+  // the writer's cost per decision low.
+  if (seal && !record.person_id().empty() && !record.reason().empty() &&
+      !record.has_sealed_reason() && record.decisions_size() == 0 &&
+      !absl::StartsWith(record.action(), "authz.check")) {
+    ASSIGN_OR_RETURN(iam::v1::SealedText sealed,
+                     keyring_.Seal(record.person_id(), record.reason(),
+                                   AssociatedData(seq), batch));
+    *record.mutable_sealed_reason() = std::move(sealed);
+    if (plain_reason != nullptr) {
+      *plain_reason = std::move(*record.mutable_reason());
+    }
+    record.clear_reason();
+  }
+  const std::string bytes = CanonicalBytes(record);
+  chain_.head_hash = Sha256(bytes);
+  chain_.last_time_micros = record.time_unix_micros();
+  ++chain_.next_sequence;
+  ++chain_.since_checkpoint;
+  batch->Put(kAuditColumn, RecordKey(seq), bytes);
+  for (const std::string& key : IndexKeys(record)) {
+    batch->Put(kAuditColumn, key, "");
+  }
+  return absl::OkStatus();
+}
+
+void StoreAuditLog::AddCheckpoint(WriteBatch* batch) {
+  AuditCheckpoint checkpoint;
+  checkpoint.set_sequence(chain_.next_sequence - 1);
+  checkpoint.set_head_hash(chain_.head_hash);
+  checkpoint.set_time_unix_micros(
+      std::max(absl::ToUnixMicros(clock_->Now()), chain_.last_time_micros));
+  checkpoint.set_key_fingerprint(signer_->public_key().fingerprint());
+  checkpoint.set_signature(signer_->Sign(CheckpointSignedBytes(checkpoint)));
+  checkpoint.ByteSizeLong();  // caches the sizes serialization needs
+  batch->Put(kAuditColumn, CheckpointKey(checkpoint.sequence()),
+             DeterministicBytes(checkpoint));
+  chain_.since_checkpoint = 0;
+  chain_.last_checkpoint = absl::Now();
+}
+
+void StoreAuditLog::WriteWork(std::vector<Pending>& work, bool final) {
+  size_t i = 0;
+  bool first = true;
+  while (first || i < work.size()) {
+    first = false;
+    const ChainState saved = chain_;
+    WriteBatch batch;
+    bool sync = false;
+    bool want_checkpoint = final;
+    struct Done {
+      AppendCallback* callback;
+      int64_t sequence;
+    };
+    std::vector<Done> dones;
+    // Buffered records of this batch, with their plaintext reasons, for a
+    // retry if the write fails.
+    std::vector<std::pair<size_t, std::string>> buffered;
+    const size_t end =
+        std::min(work.size(), i + static_cast<size_t>(options_.max_records_per_write));
+    for (; i < end; ++i) {
+      Pending& p = work[i];
+      if (p.type == Pending::Type::kBarrier) {
+        dones.push_back({&p.done, 0});
+        if (p.sync) {
+          sync = true;
+          want_checkpoint = true;
+        }
+        continue;
+      }
+      absl::Status status;
+      if (p.type == Pending::Type::kErase) {
+        absl::StatusOr<bool> existed = keyring_.StageErase(p.erase_person, &batch);
+        status = existed.status();
+        if (existed.ok()) {
+          iam::v1::AuditLabel* label = p.record.add_labels();
+          label->set_key("key_destroyed");
+          label->set_value(*existed ? "true" : "false");
+        }
+      }
+      std::string plain;
+      if (status.ok()) {
+        // The erase record names the ticket only; it is not sealed.
+        status = AddRecord(p.record, p.type != Pending::Type::kErase, &plain,
+                           &batch);
+      }
+      if (!status.ok()) {
+        if (p.done) {
+          p.done(status);
+          p.done = nullptr;
+        } else {
+          std::fprintf(stderr, "audit: dropping a buffered record: %s\n",
+                       status.ToString().c_str());
+        }
+        continue;
+      }
+      if (p.done) {
+        dones.push_back({&p.done, p.record.sequence()});
+        sync = sync || p.sync;
+      } else {
+        buffered.emplace_back(i, std::move(plain));
+      }
+      for (AuditRecord& alert : alerts_->Observe(p.record)) {
+        absl::Status added = AddRecord(alert, /*seal=*/false, nullptr, &batch);
+        if (!added.ok()) {
+          std::fprintf(stderr, "audit: dropping an alert record: %s\n",
+                       added.ToString().c_str());
+        }
+      }
+    }
+    if (chain_.since_checkpoint > 0 &&
+        (want_checkpoint ||
+         chain_.since_checkpoint >= options_.checkpoint_every_records ||
+         absl::Now() - chain_.last_checkpoint >= options_.checkpoint_interval)) {
+      AddCheckpoint(&batch);
+    }
+    absl::Status status;
+    if (!batch.empty()) {
+      status = sync ? store_->Commit(batch).status()
+                    : store_->WriteUnsynced(batch);
+    }
+    if (status.ok()) {
+      keyring_.Commit();
+      if (failed_writes_in_a_row_ > 0) {
+        std::fprintf(stderr, "audit: writes recovered after %d failures\n",
+                     failed_writes_in_a_row_);
+        failed_writes_in_a_row_ = 0;
+      }
+      PublishWritten(chain_.next_sequence - 1);
+      for (const Done& d : dones) (*d.callback)(d.sequence);
+      continue;
+    }
+    // Nothing of this batch counts: roll the chain back, fail the waiters,
+    // keep the buffered records for the next write.
+    keyring_.Abandon();
+    chain_ = saved;
+    if (failed_writes_in_a_row_++ % kFailuresPerLogLine == 0) {
+      // Never print records: they name people and what they did.
+      std::fprintf(stderr,
+                   "audit: write failed (%d in a row; %zu buffered records "
+                   "kept for a retry): %s\n",
+                   failed_writes_in_a_row_, buffered.size(),
+                   status.ToString().c_str());
+    }
+    for (const Done& d : dones) (*d.callback)(status);
+    std::vector<Pending> retry;
+    retry.reserve(buffered.size());
+    for (auto& [index, plain] : buffered) {
+      Pending& p = work[index];
+      if (p.record.has_sealed_reason()) {
+        p.record.clear_sealed_reason();
+        p.record.set_reason(std::move(plain));
+      }
+      retry.push_back(std::move(p));
+    }
+    absl::MutexLock lock(&mu_);
+    const size_t room = options_.max_buffered_records > queue_.size()
+                            ? options_.max_buffered_records - queue_.size()
+                            : 0;
+    if (retry.size() > room) {
+      std::fprintf(stderr,
+                   "audit: buffer full; dropping %zu buffered decision "
+                   "records\n",
+                   retry.size() - room);
+      retry.resize(room);
+    }
+    queue_.insert(queue_.begin(), std::make_move_iterator(retry.begin()),
+                  std::make_move_iterator(retry.end()));
+    if (final) return;  // the store is failing; do not spin at shutdown
+  }
+}
+
+void StoreAuditLog::PublishWritten(int64_t written) {
+  std::vector<std::function<void()>> ready;
+  {
+    absl::MutexLock lock(&written_mu_);
+    written_ = written;
+    for (auto it = listeners_.begin(); it != listeners_.end();) {
+      if (it->second.first <= written) {
+        ready.push_back(std::move(it->second.second));
+        it = listeners_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+  for (auto& fn : ready) fn();
+}
+
+int64_t StoreAuditLog::WrittenSequence() const {
+  absl::MutexLock lock(&written_mu_);
+  return written_;
+}
+
+uint64_t StoreAuditLog::NotifyWhenWritten(int64_t sequence,
+                                          std::function<void()> fn) {
+  uint64_t id;
+  {
+    absl::MutexLock lock(&written_mu_);
+    id = next_listener_++;
+    if (written_ < sequence) {
+      listeners_.emplace(id, std::make_pair(sequence, std::move(fn)));
+      return id;
+    }
+  }
+  fn();
+  return id;
+}
+
+bool StoreAuditLog::CancelNotify(uint64_t id) {
+  absl::MutexLock lock(&written_mu_);
+  return listeners_.erase(id) > 0;
+}
+
+// --- Reading ---
+
+void StoreAuditLog::Unseal(AuditRecord* record) const {
+  if (!record->has_sealed_reason()) return;
+  absl::StatusOr<std::string> plain =
+      keyring_.Open(record->sealed_reason(), AssociatedData(record->sequence()));
+  if (plain.ok()) {
+    record->set_reason(std::move(*plain));
+  } else if (absl::IsNotFound(plain.status())) {
+    record->set_reason_erased(true);
+  } else {
+    record->set_reason(absl::StrCat("[unreadable: ", plain.status().message(), "]"));
+  }
+  record->clear_sealed_reason();
+}
+
+absl::StatusOr<AuditRecord> StoreAuditLog::ReadRecord(int64_t sequence) const {
+  ASSIGN_OR_RETURN(std::string bytes,
+                   store_->Get(kAuditColumn, RecordKey(sequence)));
+  AuditRecord record;
+  if (!record.ParseFromString(bytes)) {
+    return absl::DataLossError(
+        absl::StrCat("audit record ", sequence, " cannot be parsed"));
+  }
+  return record;
 }
 
 absl::StatusOr<QueryAuditResponse> StoreAuditLog::Query(
     const QueryAuditRequest& request) const {
   RETURN_IF_ERROR(ValidateQuery(request));
+  const Filter filter = FromQuery(request);
   const int page_size =
       request.page_size() == 0 ? kDefaultPageSize : request.page_size();
-  int64_t start = 0;
+  int64_t from = 1;
   if (!request.page_token().empty()) {
+    ASSIGN_OR_RETURN(const int64_t after, DecodePageToken(request.page_token()));
+    from = after + 1;
+  }
+  // Times never decrease along the sequence: a time range is a sequence range.
+  int64_t to = 0;
+  if (filter.since != 0) {
+    ASSIGN_OR_RETURN(const int64_t first, FirstSequenceAtOrAfter(*store_, filter.since));
+    if (first < 0) return QueryAuditResponse();
+    from = std::max(from, first);
+  }
+  if (filter.until != 0 && filter.until < kMaxSequence) {
     ASSIGN_OR_RETURN(const int64_t after,
-                     DecodePageToken(request.page_token()));
-    start = after + 1;
+                     FirstSequenceAtOrAfter(*store_, filter.until + 1));
+    if (after >= 0) {
+      if (after <= from) return QueryAuditResponse();
+      to = after - 1;
+    }
   }
 
   QueryAuditResponse response;
@@ -321,35 +813,239 @@ absl::StatusOr<QueryAuditResponse> StoreAuditLog::Query(
   int scanned = 0;
   int64_t last_scanned = -1;
   bool more = false;
-  RETURN_IF_ERROR(store_->ScanFrom(
-      kAuditColumn, kRecordPrefix, RecordKey(start),
-      [&](absl::string_view key, absl::string_view value) {
+  RETURN_IF_ERROR(ForEachCandidate(
+      *store_, filter, from, to, [&](int64_t seq) {
         if (response.records_size() == page_size ||
             scanned == options_.max_records_scanned_per_query) {
           more = true;
           return false;
         }
-        absl::StatusOr<int64_t> sequence = ParseRecordKey(key);
-        AuditRecord record;
-        if (!sequence.ok()) {
-          error = sequence.status();
-          return false;
-        }
-        if (!record.ParseFromArray(value.data(),
-                                   static_cast<int>(value.size()))) {
-          error = absl::DataLossError(
-              absl::StrCat("audit record ", *sequence, " cannot be parsed"));
+        absl::StatusOr<AuditRecord> record = ReadRecord(seq);
+        if (absl::IsNotFound(record.status())) return true;  // being pruned
+        if (!record.ok()) {
+          error = record.status();
           return false;
         }
         ++scanned;
-        last_scanned = *sequence;
-        if (Matches(record, request))
-          *response.add_records() = std::move(record);
+        last_scanned = seq;
+        // Index entries are hints: the record itself decides.
+        if (filter.Matches(*record)) {
+          Unseal(&*record);
+          *response.add_records() = std::move(*record);
+        }
         return true;
       }));
   RETURN_IF_ERROR(error);
   if (more) response.set_next_page_token(EncodePageToken(last_scanned));
   return response;
+}
+
+absl::StatusOr<TailAuditResponse> StoreAuditLog::ReadFrom(
+    const TailAuditRequest& request, int64_t from, int max_records) const {
+  RETURN_IF_ERROR(ValidateOutcome(request.outcome()));
+  if (from < 1) {
+    return absl::InvalidArgumentError("from_sequence must be at least 1");
+  }
+  const Filter filter = FromTail(request);
+  const int64_t written = WrittenSequence();
+  TailAuditResponse response;
+  response.set_next_sequence(from);
+  if (from > written) return response;
+  absl::Status error;
+  int scanned = 0;
+  bool stopped_early = false;
+  RETURN_IF_ERROR(ForEachCandidate(
+      *store_, filter, from, written, [&](int64_t seq) {
+        if (response.records_size() >= max_records ||
+            scanned >= options_.max_records_scanned_per_query) {
+          stopped_early = true;
+          return false;
+        }
+        absl::StatusOr<AuditRecord> record = ReadRecord(seq);
+        if (absl::IsNotFound(record.status())) return true;
+        if (!record.ok()) {
+          error = record.status();
+          return false;
+        }
+        ++scanned;
+        response.set_next_sequence(seq + 1);
+        if (filter.Matches(*record)) {
+          Unseal(&*record);
+          *response.add_records() = std::move(*record);
+        }
+        return true;
+      }));
+  RETURN_IF_ERROR(error);
+  // Through an index, the records between the last hit and `written` did
+  // not match: the next read may start after them.
+  if (!stopped_early) response.set_next_sequence(written + 1);
+  return response;
+}
+
+absl::StatusOr<iam::v1::VerifyAuditResponse> StoreAuditLog::Verify() const {
+  return VerifyAuditLog(*store_, signer_->public_key());
+}
+
+absl::StatusOr<iam::v1::ExportAuditResponse> StoreAuditLog::Export(
+    const iam::v1::ExportAuditRequest& request) const {
+  if (request.from_sequence() < 0 || request.to_sequence() < 0 ||
+      (request.to_sequence() != 0 &&
+       request.from_sequence() > request.to_sequence())) {
+    return absl::InvalidArgumentError(
+        "from_sequence and to_sequence must be >= 0 (0: open end) with from "
+        "<= to");
+  }
+  if (request.max_records() < 0 || request.max_records() > kMaxExportRecords) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "max_records must be 1-", kMaxExportRecords, " (0 means 1000)"));
+  }
+  const int max = request.max_records() == 0 ? 1000 : request.max_records();
+  ASSIGN_OR_RETURN(const int64_t start, StartSequence(*store_));
+  const int64_t from = std::max<int64_t>(request.from_sequence(), start);
+  int64_t to = WrittenSequence();
+  if (request.to_sequence() != 0) to = std::min(to, request.to_sequence());
+
+  iam::v1::ExportAuditResponse response;
+  if (request.from_sequence() == 0 || request.from_sequence() <= start) {
+    // The first page: what an outside verifier needs besides the records.
+    std::string anchor = GenesisHash();
+    if (from > 1) {
+      absl::StatusOr<AuditRecord> first = ReadRecord(from);
+      if (first.ok()) anchor = first->prev_hash();
+    }
+    response.add_lines(absl::StrCat(
+        "{\"format\":\"iam.audit.export.v1\",\"public_key_pem\":",
+        JsonString(public_key().pem()), ",\"key_fingerprint_hex\":\"",
+        absl::BytesToHexString(public_key().fingerprint()),
+        "\",\"from_sequence\":", from, ",\"to_sequence\":", to,
+        ",\"anchor_prev_hash_hex\":\"", absl::BytesToHexString(anchor),
+        "\",\"hash\":\"sha256 of base64-decoded canonical\",\"canonical\":"
+        "\"deterministic protobuf serialization of iam.v1.AuditRecord "
+        "(proto/iam/v1/audit.proto)\",\"checkpoint_signature\":\"Ed25519 over "
+        "the deterministic serialization of iam.v1.AuditCheckpoint without "
+        "its signature\"}"));
+  }
+  if (from > to) return response;
+  int count = 0;
+  int64_t next = 0;
+  absl::Status error;
+  RETURN_IF_ERROR(store_->ScanFrom(
+      kAuditColumn, kRecordPrefix, RecordKey(from),
+      [&](absl::string_view key, absl::string_view value) {
+        absl::StatusOr<int64_t> seq = ParseSequenceKey(kRecordPrefix, key);
+        if (!seq.ok()) {
+          error = seq.status();
+          return false;
+        }
+        if (*seq > to) return false;
+        if (count == max) {
+          next = *seq;
+          return false;
+        }
+        AuditRecord record;
+        if (!record.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+          error = absl::DataLossError(
+              absl::StrCat("audit record ", *seq, " cannot be parsed"));
+          return false;
+        }
+        response.add_lines(absl::StrCat(
+            "{\"sequence\":", *seq, ",\"hash_hex\":\"",
+            absl::BytesToHexString(Sha256(value)), "\",\"canonical\":\"",
+            absl::Base64Escape(value), "\",\"record\":", JsonOf(record), "}"));
+        absl::StatusOr<std::string> cp =
+            store_->Get(kAuditColumn, CheckpointKey(*seq));
+        if (cp.ok()) {
+          AuditCheckpoint checkpoint;
+          if (checkpoint.ParseFromString(*cp)) {
+            response.add_lines(
+                absl::StrCat("{\"checkpoint\":", JsonOf(checkpoint), "}"));
+          }
+        }
+        ++count;
+        return true;
+      }));
+  RETURN_IF_ERROR(error);
+  response.set_next_sequence(next);
+  return response;
+}
+
+// --- Retention ---
+
+absl::StatusOr<int64_t> StoreAuditLog::PruneBefore(absl::Time cutoff) {
+  absl::MutexLock prune_lock(&prune_mu_);
+  ASSIGN_OR_RETURN(const int64_t start, StartSequence(*store_));
+  const int64_t cutoff_micros = absl::ToUnixMicros(cutoff);
+  // The newest checkpoint signed before the cutoff: every record it covers
+  // is older than the cutoff (times never decrease).
+  int64_t boundary = 0;
+  absl::Status error;
+  RETURN_IF_ERROR(store_->ScanFrom(
+      kAuditColumn, kCheckpointPrefix, CheckpointKey(start > 1 ? start - 1 : 0),
+      [&](absl::string_view, absl::string_view value) {
+        AuditCheckpoint cp;
+        if (!cp.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+          error = absl::DataLossError("an audit checkpoint does not parse");
+          return false;
+        }
+        if (cp.time_unix_micros() >= cutoff_micros) return false;
+        boundary = cp.sequence();
+        return true;
+      }));
+  RETURN_IF_ERROR(error);
+  if (boundary < start) return start;
+  // First move the start (synced), so a crash midway leaves a log that
+  // verifies from the new start; then delete below it.
+  {
+    WriteBatch batch;
+    batch.Put(kAuditColumn, kStartKey, absl::StrCat(boundary + 1));
+    RETURN_IF_ERROR(store_->Commit(batch).status());
+  }
+  constexpr int kChunk = 1000;
+  int64_t seq = start;
+  while (seq <= boundary) {
+    WriteBatch batch;
+    const int64_t chunk_end = std::min(boundary, seq + kChunk - 1);
+    for (; seq <= chunk_end; ++seq) {
+      absl::StatusOr<AuditRecord> record = ReadRecord(seq);
+      if (absl::IsNotFound(record.status())) continue;
+      RETURN_IF_ERROR(record.status());
+      batch.Delete(kAuditColumn, RecordKey(seq));
+      for (const std::string& key : IndexKeys(*record)) {
+        batch.Delete(kAuditColumn, key);
+      }
+    }
+    RETURN_IF_ERROR(store_->Commit(batch).status());
+  }
+  // Older checkpoints go too; the one at the boundary anchors the chain.
+  WriteBatch checkpoints;
+  RETURN_IF_ERROR(store_->Scan(
+      kAuditColumn, kCheckpointPrefix,
+      [&](absl::string_view key, absl::string_view) {
+        absl::StatusOr<int64_t> s = ParseSequenceKey(kCheckpointPrefix, key);
+        if (!s.ok() || *s >= boundary) return false;
+        checkpoints.Delete(kAuditColumn, key);
+        return true;
+      }));
+  if (!checkpoints.empty()) RETURN_IF_ERROR(store_->Commit(checkpoints).status());
+  return boundary + 1;
+}
+
+void StoreAuditLog::PruneLoop() {
+  while (true) {
+    {
+      absl::MutexLock lock(&mu_);
+      if (mu_.AwaitWithTimeout(absl::Condition(&stopping_),
+                               options_.prune_interval)) {
+        return;
+      }
+    }
+    absl::StatusOr<int64_t> pruned =
+        PruneBefore(clock_->Now() - options_.retention);
+    if (!pruned.ok()) {
+      std::fprintf(stderr, "audit: pruning failed: %s\n",
+                   pruned.status().ToString().c_str());
+    }
+  }
 }
 
 }  // namespace iam::audit

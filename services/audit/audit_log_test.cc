@@ -15,6 +15,9 @@
 #include "gtest/gtest.h"
 #include "services/common/clock.h"
 #include "services/common/memory_store.h"
+#include "absl/synchronization/notification.h"
+#include "services/audit/record_format.h"
+#include "services/audit/verifier.h"
 
 namespace iam::audit {
 namespace {
@@ -463,25 +466,350 @@ TEST_F(AuditLogTest, ConcurrentAppendsGetEverySequenceOnce) {
   for (size_t i = 0; i < all.size(); ++i) EXPECT_EQ(all[i], int64_t(i) + 1);
 }
 
-// Not a benchmark; catches AppendAsync growing work (I/O, serialization) on
-// the caller's path. Typical cost is far below the bound.
-TEST_F(AuditLogTest, AppendAsyncIsCheapForTheCaller) {
-  auto log = StoreAuditLog::Open(&store_, SystemClock::Get());
-  ASSERT_TRUE(log.ok()) << log.status();
-  constexpr int kRounds = 10;
-  constexpr int kRecords = 10000;
-  absl::Duration best = absl::InfiniteDuration();
-  for (int round = 0; round < kRounds; ++round) {
-    std::vector<AuditRecord> records(
-        kRecords, Record("mes", "authz.check", "line-1", "p-1"));
-    const absl::Time start = absl::Now();
-    for (AuditRecord& r : records) (*log)->AppendAsync(std::move(r));
-    best = std::min(best, (absl::Now() - start) / kRecords);
-    ASSERT_TRUE((*log)->Flush().ok());
+// --- Chain, checkpoints, durability ---
+
+// The stored bytes of every record, in key order.
+std::vector<std::pair<int64_t, std::string>> StoredRecords(const Store& store) {
+  std::vector<std::pair<int64_t, std::string>> out;
+  EXPECT_TRUE(store
+                  .Scan(kAuditColumn, kRecordPrefix,
+                        [&](absl::string_view key, absl::string_view value) {
+                          out.emplace_back(*ParseSequenceKey(kRecordPrefix, key),
+                                           std::string(value));
+                          return true;
+                        })
+                  .ok());
+  return out;
+}
+
+TEST_F(AuditLogTest, EachRecordCarriesTheHashOfItsPredecessor) {
+  auto log = OpenLog();
+  ASSERT_TRUE(log->Append(Record("admin", "a.one")).ok());
+  log->AppendAsync(Record("mes", "authz.check", "x@/", "p-1"));
+  ASSERT_TRUE(log->Append(Record("admin", "a.two")).ok());
+  const auto stored = StoredRecords(store_);
+  ASSERT_EQ(stored.size(), 3u);
+  std::string prev = GenesisHash();
+  for (const auto& [seq, bytes] : stored) {
+    AuditRecord r;
+    ASSERT_TRUE(r.ParseFromString(bytes));
+    EXPECT_EQ(r.sequence(), seq);
+    EXPECT_EQ(r.prev_hash(), prev) << "record " << seq;
+    EXPECT_EQ(CanonicalBytes(r), bytes) << "stored bytes are canonical";
+    prev = Sha256(bytes);
   }
-  std::printf("AppendAsync: %s per record\n",
-              absl::FormatDuration(best).c_str());
-  EXPECT_LT(best, absl::Microseconds(5));
+  auto verified = log->Verify();
+  ASSERT_TRUE(verified.ok()) << verified.status();
+  EXPECT_TRUE(verified->ok()) << verified->problem();
+  EXPECT_EQ(verified->records_checked(), 3);
+}
+
+TEST_F(AuditLogTest, CheckpointsSignTheHeadEveryNRecordsAndAtClose) {
+  StoreAuditLog::Options options;
+  options.flush_interval = absl::Hours(1);
+  options.checkpoint_interval = absl::Hours(1);
+  options.checkpoint_every_records = 3;
+  auto signer = CheckpointSigner::Generate();
+  ASSERT_TRUE(signer.ok());
+  {
+    auto log = StoreAuditLog::Open(&store_, &clock_, signer->get(), options);
+    ASSERT_TRUE(log.ok()) << log.status();
+    for (int i = 0; i < 7; ++i) {
+      ASSERT_TRUE((*log)->Append(Record("admin", "a.x")).ok());
+    }
+  }  // the close signs record 7
+  std::vector<int64_t> signed_at;
+  ASSERT_TRUE(store_
+                  .Scan(kAuditColumn, kCheckpointPrefix,
+                        [&](absl::string_view, absl::string_view value) {
+                          iam::v1::AuditCheckpoint cp;
+                          EXPECT_TRUE(cp.ParseFromString(std::string(value)));
+                          EXPECT_TRUE((*signer)->public_key().Verify(
+                              CheckpointSignedBytes(cp), cp.signature()));
+                          signed_at.push_back(cp.sequence());
+                          return true;
+                        })
+                  .ok());
+  EXPECT_THAT(signed_at, ElementsAre(3, 6, 7));
+  auto verified = VerifyAuditLog(store_, (*signer)->public_key());
+  ASSERT_TRUE(verified.ok());
+  EXPECT_TRUE(verified->ok()) << verified->problem();
+  EXPECT_EQ(verified->unsigned_tail(), 0);
+}
+
+TEST_F(AuditLogTest, ConcurrentSyncAppendsShareCommitsAndKeepChainOrder) {
+  auto log = OpenLog();
+  constexpr int kThreads = 16;
+  constexpr int kPerThread = 50;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        auto seq = log->Append(Record(absl::StrCat("w", t), "a.x"));
+        EXPECT_TRUE(seq.ok()) << seq.status();
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  // Group commit: fewer synced commits than records.
+  EXPECT_LT(store_.CurrentRevision(), kThreads * kPerThread);
+  auto verified = log->Verify();
+  ASSERT_TRUE(verified.ok());
+  EXPECT_TRUE(verified->ok()) << verified->problem();
+  EXPECT_EQ(verified->records_checked(), kThreads * kPerThread);
+}
+
+TEST_F(AuditLogTest, AppendThenCallsBackOnceSynced) {
+  auto log = OpenLog();
+  absl::Notification done;
+  absl::StatusOr<int64_t> result;
+  log->AppendThen(Record("door-1", "badge.admit"), [&](absl::StatusOr<int64_t> r) {
+    result = r;
+    done.Notify();
+  });
+  ASSERT_TRUE(done.WaitForNotificationWithTimeout(absl::Seconds(30)));
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(*result, 1);
+  EXPECT_EQ(store_.CurrentRevision(), 1);
+}
+
+TEST_F(AuditLogTest, FailedSyncWriteAcknowledgesNothingAndChainResumes) {
+  auto log = OpenLog();
+  ASSERT_TRUE(log->Append(Record("admin", "a.one")).ok());
+  store_.FailNextWrites(1);
+  auto failed = log->Append(Record("admin", "a.two"));
+  EXPECT_EQ(failed.status().code(), absl::StatusCode::kUnavailable);
+  auto next = log->Append(Record("admin", "a.three"));
+  ASSERT_TRUE(next.ok());
+  EXPECT_EQ(*next, 2);  // the failed record's sequence is reused
+  auto verified = log->Verify();
+  ASSERT_TRUE(verified.ok());
+  EXPECT_TRUE(verified->ok()) << verified->problem();
+}
+
+TEST_F(AuditLogTest, ReopenContinuesTheChain) {
+  {
+    auto log = OpenLog();
+    ASSERT_TRUE(log->Append(Record("admin", "a.one")).ok());
+    ASSERT_TRUE(log->Append(Record("admin", "a.two")).ok());
+  }
+  auto log = OpenLog();
+  EXPECT_EQ(*log->Append(Record("admin", "a.three")), 3);
+  const auto stored = StoredRecords(store_);
+  AuditRecord third;
+  ASSERT_TRUE(third.ParseFromString(stored[2].second));
+  EXPECT_EQ(third.prev_hash(), Sha256(stored[1].second));
+}
+
+// --- Query through indexes ---
+
+TEST_F(AuditLogTest, QueryByPersonReadsOnlyThatPersonsRecords) {
+  CountingStore counting(&store_);
+  auto log = OpenLog(absl::Hours(1), &counting);
+  for (int i = 0; i < 500; ++i) {
+    log->AppendAsync(Record("mes", "authz.check", "x@/", absl::StrCat("p-", i % 100)));
+  }
+  ASSERT_TRUE(log->Flush().ok());
+  counting.ResetCount();
+  QueryAuditRequest request;
+  request.set_person_id("p-7");
+  const std::vector<int64_t> found = QueryAll(*log, request);
+  EXPECT_EQ(found.size(), 5u);
+  EXPECT_LE(counting.rows_read(), 20) << "the person index, not a full scan";
+}
+
+TEST_F(AuditLogTest, QueryFindsBatchDecisionsByTheirPeople) {
+  auto log = OpenLog();
+  AuditRecord batch = Record("mes", "authz.batch_check");
+  batch.add_decisions()->set_person_id("p-a");
+  batch.add_decisions()->set_person_id("p-b");
+  log->AppendAsync(batch);
+  ASSERT_TRUE(log->Flush().ok());
+  QueryAuditRequest request;
+  request.set_person_id("p-b");
+  EXPECT_THAT(QueryAll(*log, request), ElementsAre(1));
+}
+
+TEST_F(AuditLogTest, QueryTimeRangeUsesTheTimeIndex) {
+  CountingStore counting(&store_);
+  auto log = OpenLog(absl::Hours(1), &counting);
+  for (int i = 0; i < 300; ++i) {
+    log->AppendAsync(Record("mes", "authz.check"));
+    clock_.Advance(absl::Seconds(1));
+  }
+  ASSERT_TRUE(log->Flush().ok());
+  counting.ResetCount();
+  QueryAuditRequest request;
+  request.set_since_unix_micros(kStartMicros + 100 * 1000000);
+  request.set_until_unix_micros(kStartMicros + 104 * 1000000);
+  EXPECT_THAT(QueryAll(*log, request), ElementsAre(101, 102, 103, 104, 105));
+  EXPECT_LE(counting.rows_read(), 20);
+}
+
+// --- Tail ---
+
+TEST_F(AuditLogTest, ReadFromResumesWithoutGapsOrDuplicates) {
+  auto log = OpenLog();
+  for (int i = 0; i < 10; ++i) {
+    ASSERT_TRUE(log->Append(Record("admin", i % 2 ? "a.odd" : "b.even")).ok());
+  }
+  iam::v1::TailAuditRequest filter;
+  filter.set_action_prefix("a.");
+  std::vector<int64_t> seen;
+  int64_t next = 1;
+  for (int round = 0; round < 10 && next <= 10; ++round) {
+    auto page = log->ReadFrom(filter, next, 2);
+    ASSERT_TRUE(page.ok()) << page.status();
+    for (const AuditRecord& r : page->records()) seen.push_back(r.sequence());
+    ASSERT_GT(page->next_sequence(), next - (page->records_size() == 0 ? 1 : 0));
+    next = page->next_sequence();
+  }
+  EXPECT_THAT(seen, ElementsAre(2, 4, 6, 8, 10));
+  EXPECT_EQ(next, 11);
+  EXPECT_EQ(log->ReadFrom(filter, 0, 1).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(AuditLogTest, NotifyWhenWrittenFiresForNewRecords) {
+  auto log = OpenLog();
+  absl::Notification fired;
+  log->NotifyWhenWritten(1, [&] { fired.Notify(); });
+  EXPECT_FALSE(fired.HasBeenNotified());
+  ASSERT_TRUE(log->Append(Record("admin", "a.x")).ok());
+  EXPECT_TRUE(fired.WaitForNotificationWithTimeout(absl::Seconds(30)));
+  bool ran = false;
+  const uint64_t id = log->NotifyWhenWritten(5, [&] { ran = true; });
+  EXPECT_TRUE(log->CancelNotify(id));
+  ASSERT_TRUE(log->Append(Record("admin", "a.x")).ok());
+  EXPECT_FALSE(ran);
+}
+
+// --- Privacy ---
+
+TEST_F(AuditLogTest, PersonalTextIsSealedAndErasedByDestroyingTheKey) {
+  auto log = OpenLog();
+  AuditRecord record = Record("hr", "identity.person.update", "p-9", "p-9");
+  record.set_reason("medical leave: surgery");
+  ASSERT_TRUE(log->Append(record).ok());
+  // Stored sealed, not in clear.
+  const auto stored = StoredRecords(store_);
+  ASSERT_EQ(stored.size(), 1u);
+  EXPECT_EQ(stored[0].second.find("surgery"), std::string::npos);
+  QueryAuditRequest request;
+  request.set_person_id("p-9");
+  auto before = log->Query(request);
+  ASSERT_TRUE(before.ok());
+  ASSERT_EQ(before->records_size(), 1);
+  EXPECT_EQ(before->records(0).reason(), "medical leave: surgery");
+
+  auto erased = log->ErasePersonData("dpo", "p-9", "GDPR-12");
+  ASSERT_TRUE(erased.ok()) << erased.status();
+  EXPECT_TRUE(erased->key_destroyed());
+  auto after = log->Query(request);
+  ASSERT_TRUE(after.ok());
+  ASSERT_EQ(after->records_size(), 2);
+  EXPECT_TRUE(after->records(0).reason_erased());
+  EXPECT_EQ(after->records(0).reason(), "");
+  EXPECT_EQ(after->records(1).action(), "audit.person.erase");
+  EXPECT_EQ(after->records(1).reason(), "GDPR-12");
+  auto verified = log->Verify();
+  ASSERT_TRUE(verified.ok());
+  EXPECT_TRUE(verified->ok()) << verified->problem();
+
+  // A later record about the person gets a new key and reads again.
+  record.set_reason("returned");
+  ASSERT_TRUE(log->Append(record).ok());
+  auto later = log->Query(request);
+  ASSERT_EQ(later->records_size(), 3);
+  EXPECT_EQ(later->records(2).reason(), "returned");
+  EXPECT_TRUE(later->records(0).reason_erased());
+  EXPECT_EQ(log->ErasePersonData("dpo", "", "x").status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+// --- Alerts ---
+
+TEST_F(AuditLogTest, AlertRulesAppendAlertRecordsAfterTheCause) {
+  StoreAuditLog::Options options;
+  options.flush_interval = absl::Hours(1);
+  iam::v1::AuditAlertRule rule;
+  rule.set_name("failed_logins");
+  auto* c = rule.mutable_repeated_events();
+  c->mutable_match()->add_actions("password.authenticate");
+  c->mutable_match()->set_outcome("DENIED");
+  c->set_count(3);
+  c->set_window_seconds(60);
+  options.alert_rules.push_back(rule);
+  auto log = StoreAuditLog::Open(&store_, &clock_, options);
+  ASSERT_TRUE(log.ok()) << log.status();
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE((*log)->Append(Record("svc", "password.authenticate", "p-1", "p-1",
+                                      iam::v1::AUDIT_OUTCOME_DENIED)).ok());
+  }
+  QueryAuditRequest request;
+  request.set_alerts_only(true);
+  auto alerts = (*log)->Query(request);
+  ASSERT_TRUE(alerts.ok());
+  ASSERT_EQ(alerts->records_size(), 1);
+  EXPECT_EQ(alerts->records(0).sequence(), 4);
+  EXPECT_EQ(alerts->records(0).target(), "failed_logins");
+  EXPECT_THAT(alerts->records(0).alert_sequences(), ElementsAre(1, 2, 3));
+}
+
+// --- Retention and export ---
+
+TEST_F(AuditLogTest, PruneKeepsAVerifiableChainFromTheNewStart) {
+  StoreAuditLog::Options options;
+  options.flush_interval = absl::Hours(1);
+  options.checkpoint_every_records = 5;
+  options.checkpoint_interval = absl::Hours(1);
+  auto log = StoreAuditLog::Open(&store_, &clock_, options);
+  ASSERT_TRUE(log.ok());
+  for (int i = 0; i < 12; ++i) {
+    ASSERT_TRUE((*log)->Append(Record("admin", "a.x", "", "p-1")).ok());
+    clock_.Advance(absl::Hours(1));
+  }
+  // Checkpoints at 5 and 10; records 1..5 are older than 7 h before now.
+  auto start = (*log)->PruneBefore(clock_.Now() - absl::Hours(6));
+  ASSERT_TRUE(start.ok()) << start.status();
+  EXPECT_EQ(*start, 6);
+  EXPECT_THAT(QueryAll(**log, QueryAuditRequest()),
+              ElementsAre(6, 7, 8, 9, 10, 11, 12));
+  QueryAuditRequest by_person;
+  by_person.set_person_id("p-1");
+  EXPECT_EQ(QueryAll(**log, by_person).size(), 7u);
+  auto verified = (*log)->Verify();
+  ASSERT_TRUE(verified.ok());
+  EXPECT_TRUE(verified->ok()) << verified->problem();
+  EXPECT_EQ(verified->first_sequence(), 6);
+  // Still appends and reopens on the pruned chain.
+  ASSERT_TRUE((*log)->Append(Record("admin", "a.y")).ok());
+  log->reset();
+  auto reopened = StoreAuditLog::Open(&store_, &clock_, options);
+  ASSERT_TRUE(reopened.ok());
+  EXPECT_EQ(*(*reopened)->Append(Record("admin", "a.z")), 14);
+}
+
+TEST_F(AuditLogTest, ExportCarriesKeyAnchorAndCanonicalBytes) {
+  auto log = OpenLog();
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(log->Append(Record("admin", "a.x")).ok());
+  iam::v1::ExportAuditRequest request;
+  request.set_max_records(2);
+  auto page = log->Export(request);
+  ASSERT_TRUE(page.ok()) << page.status();
+  ASSERT_EQ(page->lines_size(), 3);  // header + 2 records
+  EXPECT_THAT(page->lines(0), HasSubstr("BEGIN PUBLIC KEY"));
+  EXPECT_THAT(page->lines(1), HasSubstr("\"sequence\":1"));
+  EXPECT_EQ(page->next_sequence(), 3);
+  request.set_from_sequence(3);
+  auto rest = log->Export(request);
+  ASSERT_TRUE(rest.ok());
+  EXPECT_THAT(rest->lines(0), HasSubstr("\"sequence\":3"));
+  EXPECT_EQ(rest->next_sequence(), 0);
+  request.set_from_sequence(5);
+  request.set_to_sequence(4);
+  EXPECT_EQ(log->Export(request).status().code(),
+            absl::StatusCode::kInvalidArgument);
 }
 
 }  // namespace

@@ -15,6 +15,11 @@ absl::Status ChangeRecorder::Record(const ChangeInfo& info,
   record.set_action(std::string(info.action));
   record.set_target(std::string(info.target));
   record.set_person_id(std::string(info.person_id));
+  if (!info.role.empty()) {
+    iam::v1::AuditLabel* label = record.add_labels();
+    label->set_key("role");
+    label->set_value(std::string(info.role));
+  }
   if (result.ok()) {
     record.set_outcome(iam::v1::AUDIT_OUTCOME_SUCCESS);
     record.set_reason(std::string(info.reason));

@@ -1,6 +1,8 @@
 // ChangeRecorder: writes the audit record of an admin change or a refused
 // request, in one shape for every service. Records carry ids, never names,
-// free text beyond the caller's reason, or secrets. Thread-safe (AuditLog is).
+// free text beyond the caller's reason (which the log seals with the
+// person's key when the record is about a person), or secrets. A change is
+// acknowledged only once its record is synced. Thread-safe (AuditLog is).
 #ifndef IAM_SERVICES_AUDIT_CHANGE_RECORDER_H_
 #define IAM_SERVICES_AUDIT_CHANGE_RECORDER_H_
 
@@ -18,6 +20,9 @@ struct ChangeInfo {
   absl::string_view target;     // id or name of what changed
   absl::string_view person_id;  // person the change is about, if any
   absl::string_view reason;     // the caller's reason or ticket
+  // The role a change is about (role and binding changes), recorded as the
+  // "role" label so alert rules can watch admin roles. Optional.
+  absl::string_view role = {};
 };
 
 class ChangeRecorder {

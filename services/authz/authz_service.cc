@@ -71,6 +71,23 @@ absl::StatusOr<std::string> DecodeToken(const std::string& token) {
   return out;
 }
 
+// Finishes a sync-audited decision RPC once its record is synced; if the
+// record could not be written the decision is withheld (fail closed).
+template <typename Response>
+audit::AppendCallback SyncAuditDone(grpc::ServerUnaryReactor* reactor,
+                                    Response* response) {
+  return [reactor, response](absl::StatusOr<int64_t> appended) {
+    if (appended.ok()) {
+      reactor->Finish(grpc::Status::OK);
+      return;
+    }
+    response->Clear();
+    reactor->Finish(ToGrpcStatus(absl::UnavailableError(absl::StrCat(
+        "the decision could not be audited, so it is withheld: ",
+        appended.status().message()))));
+  };
+}
+
 }  // namespace
 
 absl::Status EngineAuthorizer::Require(absl::string_view caller,
@@ -117,7 +134,10 @@ absl::Status AuthzServiceImpl::AuditedWrite(
 grpc::ServerUnaryReactor* AuthzServiceImpl::Check(
     grpc::CallbackServerContext* context, const iam::v1::CheckRequest* request,
     iam::v1::CheckResponse* response) {
-  return FinishUnary(context, [&]() -> absl::Status {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  iam::v1::AuditRecord record;
+  iam::v1::AuditMode mode = iam::v1::AUDIT_MODE_ASYNC;
+  const absl::Status status = [&]() -> absl::Status {
     ASSIGN_OR_RETURN(std::string caller,
                      Authorize(context, kPermAuthzCheck, "authz.check",
                                request->permission()));
@@ -125,25 +145,43 @@ grpc::ServerUnaryReactor* AuthzServiceImpl::Check(
     Decision d = engine_->Check(request->person_id(), request->permission(),
                                 request->scope());
     ToProto(d, response);
-    iam::v1::AuditRecord record;
+    mode = d.audit_mode;
+    if (mode == iam::v1::AUDIT_MODE_DENIALS_ONLY && d.allowed) {
+      return absl::OkStatus();
+    }
     record.set_caller(std::move(caller));
     record.set_action("authz.check");
     record.set_target(absl::StrCat(request->permission(), "@", request->scope()));
     record.set_person_id(request->person_id());
     record.set_outcome(d.allowed ? iam::v1::AUDIT_OUTCOME_SUCCESS
                                  : iam::v1::AUDIT_OUTCOME_DENIED);
-    record.set_reason(d.reason);
+    record.set_reason(std::move(d.reason));
     record.set_revision(d.revision);
-    audit_log_->AppendAsync(std::move(record));
     return absl::OkStatus();
-  });
+  }();
+  if (!status.ok() || record.action().empty()) {
+    reactor->Finish(ToGrpcStatus(status));
+    return reactor;
+  }
+  if (mode != iam::v1::AUDIT_MODE_SYNC) {
+    audit_log_->AppendAsync(std::move(record));
+    reactor->Finish(grpc::Status::OK);
+    return reactor;
+  }
+  // A sync-audited decision is answered only once its record is on disk;
+  // the callback finishes the RPC from the audit writer, no thread waits.
+  audit_log_->AppendThen(std::move(record), SyncAuditDone(reactor, response));
+  return reactor;
 }
 
 grpc::ServerUnaryReactor* AuthzServiceImpl::BatchCheck(
     grpc::CallbackServerContext* context,
     const iam::v1::BatchCheckRequest* request,
     iam::v1::BatchCheckResponse* response) {
-  return FinishUnary(context, [&]() -> absl::Status {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  iam::v1::AuditRecord record;
+  bool sync = false;
+  const absl::Status status = [&]() -> absl::Status {
     ASSIGN_OR_RETURN(std::string caller,
                      Authorize(context, kPermAuthzCheck, "authz.batch_check", ""));
     if (request->checks_size() == 0 || request->checks_size() > kMaxBatch) {
@@ -161,16 +199,24 @@ grpc::ServerUnaryReactor* AuthzServiceImpl::BatchCheck(
     // One snapshot for the whole batch: every answer is at one revision.
     std::shared_ptr<const AuthzSnapshot> snapshot = engine_->snapshot();
     absl::Time now = absl::Now();
-    iam::v1::AuditRecord record;
     int denied = 0;
+    int recorded = 0;
     for (const auto& check : request->checks()) {
       Decision d = snapshot->Check(check.person_id(), check.permission(),
                                    check.scope(), now);
       if (!d.allowed) ++denied;
-      *record.add_decisions() = ToAudit(check, d);
+      // The record carries each decision its permission's mode wants: all
+      // but the allows of denials_only permissions. Any sync permission
+      // makes the whole record sync.
+      if (d.audit_mode == iam::v1::AUDIT_MODE_SYNC) sync = true;
+      if (d.audit_mode != iam::v1::AUDIT_MODE_DENIALS_ONLY || !d.allowed) {
+        *record.add_decisions() = ToAudit(check, d);
+        ++recorded;
+      }
       ToProto(d, response->add_results());
     }
     response->set_revision(snapshot->revision());
+    if (recorded == 0) return absl::OkStatus();
     record.set_caller(std::move(caller));
     record.set_action("authz.batch_check");
     record.set_outcome(denied == 0 ? iam::v1::AUDIT_OUTCOME_SUCCESS
@@ -178,9 +224,19 @@ grpc::ServerUnaryReactor* AuthzServiceImpl::BatchCheck(
     record.set_reason(absl::StrCat(request->checks_size() - denied, " allowed, ",
                                    denied, " denied"));
     record.set_revision(snapshot->revision());
-    audit_log_->AppendAsync(std::move(record));
     return absl::OkStatus();
-  });
+  }();
+  if (!status.ok() || record.action().empty()) {
+    reactor->Finish(ToGrpcStatus(status));
+    return reactor;
+  }
+  if (!sync) {
+    audit_log_->AppendAsync(std::move(record));
+    reactor->Finish(grpc::Status::OK);
+    return reactor;
+  }
+  audit_log_->AppendThen(std::move(record), SyncAuditDone(reactor, response));
+  return reactor;
 }
 
 grpc::ServerUnaryReactor* AuthzServiceImpl::ListPermissions(
@@ -323,7 +379,7 @@ grpc::ServerUnaryReactor* AuthzServiceImpl::CreateBinding(
     if (created.ok()) target = created->first.front().id();
     Revision revision = created.ok() ? created->second : 0;
     RETURN_IF_ERROR(recorder_.Record(
-        {caller, "authz.binding.create", target, person, b.reason()},
+        {caller, "authz.binding.create", target, person, b.reason(), b.role()},
         created.status(), revision));
     *response->mutable_binding() = created->first.front();
     response->set_revision(revision);
@@ -341,8 +397,20 @@ grpc::ServerUnaryReactor* AuthzServiceImpl::DeleteBinding(
     if (request->name().empty()) {
       return absl::InvalidArgumentError("name (the binding id) is required");
     }
-    return AuditedWrite({caller, "authz.binding.delete", request->name(), "",
-                         request->reason()},
+    // The role and person go into the record (alert rules watch admin
+    // roles); read them before the binding is gone.
+    std::string role, person;
+    {
+      std::shared_ptr<const AuthzSnapshot> snapshot = engine_->snapshot();
+      if (const iam::v1::RoleBinding* b = snapshot->FindBinding(request->name())) {
+        role = b->role();
+        if (b->subject().kind() == iam::v1::SUBJECT_KIND_PERSON) {
+          person = b->subject().id();
+        }
+      }
+    }
+    return AuditedWrite({caller, "authz.binding.delete", request->name(), person,
+                         request->reason(), role},
                         engine_->DeleteBinding(request->name()), response);
   });
 }

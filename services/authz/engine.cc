@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <deque>
+#include <initializer_list>
 #include <tuple>
 #include <utility>
 
@@ -13,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "google/protobuf/util/message_differencer.h"
 #include "proto/iam/v1/common.pb.h"
 #include "services/authz/names.h"
 #include "services/authz/policy_validator.h"
@@ -37,6 +39,42 @@ constexpr absl::string_view kNextBindingIdKey = "meta/next_binding_id";
 constexpr absl::string_view kBindingIdPrefix = "rb-";
 // How many offending names an error message lists.
 constexpr int kMaxNamedInError = 5;
+
+// Concatenates with one exact allocation and no zero-fill: decision reasons
+// are built on the hot path.
+std::string Concat(std::initializer_list<absl::string_view> parts) {
+  size_t size = 0;
+  for (absl::string_view p : parts) size += p.size();
+  std::string out;
+  out.reserve(size);
+  for (absl::string_view p : parts) out.append(p.data(), p.size());
+  return out;
+}
+
+// "allowed by binding rb-1 (person p1): role a -> b at scope site/sz", in one
+// allocation.
+std::string AllowReason(const iam::v1::RoleBinding& b,
+                        const std::vector<std::string>& role_path) {
+  constexpr absl::string_view kArrow = " -> ";
+  const absl::string_view who =
+      b.subject().kind() == iam::v1::SUBJECT_KIND_GROUP ? " (group " : " (person ";
+  const std::initializer_list<absl::string_view> head = {
+      "allowed by binding ", b.id(), who, b.subject().id(), "): role "};
+  const std::initializer_list<absl::string_view> tail = {" at scope ", b.scope()};
+  size_t size = 0;
+  for (absl::string_view p : head) size += p.size();
+  for (absl::string_view p : tail) size += p.size();
+  for (const std::string& r : role_path) size += r.size() + kArrow.size();
+  std::string out;
+  out.reserve(size);
+  for (absl::string_view p : head) out.append(p.data(), p.size());
+  for (size_t i = 0; i < role_path.size(); ++i) {
+    if (i > 0) out.append(kArrow.data(), kArrow.size());
+    out.append(role_path[i]);
+  }
+  for (absl::string_view p : tail) out.append(p.data(), p.size());
+  return out;
+}
 
 std::string Key(absl::string_view prefix, absl::string_view name) {
   return absl::StrCat(prefix, name);
@@ -95,10 +133,14 @@ absl::Status ParseRecord(absl::string_view key, absl::string_view value,
 }
 
 std::shared_ptr<const BindingRec> MakeBindingRec(iam::v1::RoleBinding proto,
-                                                 int32_t role, int32_t scope) {
+                                                 int32_t role, int32_t scope,
+                                                 internal::Interner& groups) {
   auto rec = std::make_shared<BindingRec>();
   rec->role = role;
   rec->scope = scope;
+  if (proto.subject().kind() == iam::v1::SUBJECT_KIND_GROUP) {
+    rec->group = groups.Intern(proto.subject().id());
+  }
   rec->expires_unix = proto.expires_at_unix() == 0 ? internal::kNeverExpires
                                                     : proto.expires_at_unix();
   rec->proto = std::move(proto);
@@ -176,6 +218,27 @@ std::string DescriptionChange(const std::string& from, const std::string& to) {
                       QuoteForMessage(to));
 }
 
+// Field by field, so that a field added to the schema later still counts.
+bool SameMessage(const google::protobuf::Message& a,
+                 const google::protobuf::Message& b) {
+  return google::protobuf::util::MessageDifferencer::Equals(a, b);
+}
+
+std::string PermissionChange(const iam::v1::Permission& from,
+                             const iam::v1::Permission& to) {
+  std::vector<std::string> parts;
+  if (from.description() != to.description()) {
+    parts.push_back(DescriptionChange(from.description(), to.description()));
+  }
+  if (from.audit_mode() != to.audit_mode()) {
+    parts.push_back(absl::StrCat("audit_mode ",
+                                 iam::v1::AuditMode_Name(from.audit_mode()),
+                                 " -> ", iam::v1::AuditMode_Name(to.audit_mode())));
+  }
+  if (parts.empty()) parts.push_back("other fields changed");
+  return absl::StrJoin(parts, "; ");
+}
+
 std::string RoleSummary(const iam::v1::Role& r) {
   std::string out = absl::StrCat("grants ", r.permissions_size(),
                                  " permission(s) directly");
@@ -202,7 +265,11 @@ std::string RoleChange(const iam::v1::Role& from, const iam::v1::Role& to) {
   if (from.description() != to.description()) {
     parts.push_back(DescriptionChange(from.description(), to.description()));
   }
-  if (parts.empty()) parts.push_back("order of entries");
+  if (!std::equal(from.requires().begin(), from.requires().end(),
+                  to.requires().begin(), to.requires().end())) {
+    parts.push_back("requires changed");
+  }
+  if (parts.empty()) parts.push_back("order of entries or other fields");
   return absl::StrJoin(parts, "; ");
 }
 
@@ -238,8 +305,8 @@ void AuthzSnapshot::ForEachBindingOf(const Principal& person, Fn fn) const {
   for (const Grant& g : person.bindings) {
     if (!fn(g)) return;
   }
-  for (const std::string& name : person.groups) {
-    const Principal* group = subjects_->Find(iam::v1::SUBJECT_KIND_GROUP, name);
+  for (const int32_t id : person.groups) {
+    const Principal* group = subjects_->Group(id);
     if (group == nullptr) continue;
     for (const Grant& g : group->bindings) {
       if (!fn(g)) return;
@@ -252,6 +319,8 @@ Decision AuthzSnapshot::Check(absl::string_view person_id,
                               absl::string_view scope, absl::Time now) const {
   Decision d;
   d.revision = revision_;
+  const int32_t perm = policy_->PermissionId(permission);
+  d.audit_mode = policy_->AuditMode(perm);
   const Principal* person =
       subjects_->Find(iam::v1::SUBJECT_KIND_PERSON, person_id);
   if (person == nullptr || !person->synced) {
@@ -264,7 +333,6 @@ Decision AuthzSnapshot::Check(absl::string_view person_id,
                             iam::v1::PersonStatus_Name(person->status), ")");
     return d;
   }
-  const int32_t perm = policy_->PermissionId(permission);
   if (perm < 0) {
     d.reason = absl::StrCat("denied: unknown permission ",
                             QuoteForMessage(permission));
@@ -290,8 +358,7 @@ Decision AuthzSnapshot::Check(absl::string_view person_id,
     return false;
   });
   if (granted == nullptr) {
-    d.reason = absl::StrCat("denied: no role binding grants ", permission,
-                            " at ", scope);
+    d.reason = Concat({"denied: no role binding grants ", permission, " at ", scope});
     if (expired != nullptr) {
       absl::StrAppend(&d.reason, " (binding ", expired->proto.id(),
                       " would, but expired at unix ",
@@ -302,14 +369,7 @@ Decision AuthzSnapshot::Check(absl::string_view person_id,
   d.allowed = true;
   d.binding_id = granted->proto.id();
   d.role_path = policy_->RolePath(granted->role, perm);
-  d.reason = absl::StrCat("allowed by binding ", granted->proto.id(), " (",
-                          granted->proto.subject().kind() ==
-                                  iam::v1::SUBJECT_KIND_GROUP
-                              ? "group "
-                              : "person ",
-                          granted->proto.subject().id(), "): role ",
-                          absl::StrJoin(d.role_path, " -> "), " at scope ",
-                          granted->proto.scope());
+  d.reason = AllowReason(granted->proto, d.role_path);
   return d;
 }
 
@@ -383,18 +443,19 @@ absl::StatusOr<std::vector<std::string>> AuthzSnapshot::WhoCan(
              policy_->Grants(g.role, perm);
     });
   };
-  absl::flat_hash_set<absl::string_view> granting_groups;
-  subjects_->groups.ForEach(
-      [&](const std::string& name, const internal::PrincipalPtr& g) {
-        if (any_grants(*g)) granting_groups.insert(name);
-      });
+  std::vector<bool> granting_groups(subjects_->groups_by_id.size());
+  for (size_t id = 0; id < granting_groups.size(); ++id) {
+    const Principal* g = subjects_->Group(static_cast<int32_t>(id));
+    granting_groups[id] = g != nullptr && any_grants(*g);
+  }
   std::vector<std::string> out;
   subjects_->people.ForEach(
-      [&](const std::string& id, const internal::PrincipalPtr& p) {
-        if (!p->synced || p->status != iam::v1::PERSON_STATUS_ACTIVE) return;
-        bool allowed = any_grants(*p);
-        for (size_t i = 0; !allowed && i < p->groups.size(); ++i) {
-          allowed = granting_groups.contains(p->groups[i]);
+      [&](const std::string& id, const Principal& p) {
+        if (!p.synced || p.status != iam::v1::PERSON_STATUS_ACTIVE) return;
+        bool allowed = any_grants(p);
+        for (size_t i = 0; !allowed && i < p.groups.size(); ++i) {
+          const size_t group = static_cast<size_t>(p.groups[i]);
+          allowed = group < granting_groups.size() && granting_groups[group];
         }
         if (allowed) out.push_back(id);
       });
@@ -451,8 +512,29 @@ bool AuthzSnapshot::HasSubject(absl::string_view person_id) const {
 // ---------------------------------------------------------------------------
 // AuthzEngine
 
+namespace {
+
+std::atomic<uint64_t> next_engine_instance{1};
+
+struct CachedSnapshot {
+  uint64_t engine = 0;
+  std::shared_ptr<const AuthzSnapshot> snapshot;
+};
+thread_local CachedSnapshot cached_snapshot;
+
+}  // namespace
+
+absl::InlinedVector<int32_t, 4> AuthzEngine::InternGroups(
+    const iam::v1::SyncSubjectRequest& subject) {
+  absl::InlinedVector<int32_t, 4> ids;
+  for (const std::string& g : subject.groups()) ids.push_back(group_names_.Intern(g));
+  return ids;
+}
+
 AuthzEngine::AuthzEngine(Store* store, const Clock* clock)
-    : store_(store), clock_(clock) {}
+    : store_(store),
+      clock_(clock),
+      instance_id_(next_engine_instance.fetch_add(1, std::memory_order_relaxed)) {}
 
 absl::StatusOr<std::unique_ptr<AuthzEngine>> AuthzEngine::Open(
     Store* store, const Clock* clock) {
@@ -509,12 +591,12 @@ absl::Status AuthzEngine::Load() {
                          }
                          const int32_t role = role_names_.Intern(b.role());
                          const int32_t scope = scope_paths_.Intern(b.scope());
-                         subjects->AddBinding(
-                             MakeBindingRec(std::move(b), role, scope));
+                         subjects->AddBinding(MakeBindingRec(
+                             std::move(b), role, scope, group_names_));
                        }));
   RETURN_IF_ERROR(scan(kSubjPrefix, iam::v1::SyncSubjectRequest(),
                        [&](iam::v1::SyncSubjectRequest s) {
-                         subjects->SetPerson(s);
+                         subjects->SetPerson(s, InternGroups(s));
                        }));
   next_binding_id_ = max_id + 1;
   absl::StatusOr<std::string> stored =
@@ -532,8 +614,11 @@ absl::Status AuthzEngine::Load() {
 
   auto snapshot = std::shared_ptr<const AuthzSnapshot>(
       new AuthzSnapshot(revision, BuildIndex(std::move(model)), subjects));
-  absl::MutexLock snapshot_lock(&snapshot_mu_);
-  snapshot_ = std::move(snapshot);
+  {
+    absl::MutexLock snapshot_lock(&snapshot_mu_);
+    snapshot_ = std::move(snapshot);
+  }
+  published_revision_.store(revision, std::memory_order_release);
   return absl::OkStatus();
 }
 
@@ -545,7 +630,14 @@ std::shared_ptr<const AuthzSnapshot> AuthzEngine::snapshot() const {
 Decision AuthzEngine::Check(absl::string_view person_id,
                             absl::string_view permission,
                             absl::string_view scope) const {
-  return snapshot()->Check(person_id, permission, scope, clock_->Now());
+  CachedSnapshot& cache = cached_snapshot;
+  if (cache.engine != instance_id_ ||
+      cache.snapshot->revision() !=
+          published_revision_.load(std::memory_order_acquire)) {
+    cache.snapshot = snapshot();
+    cache.engine = instance_id_;
+  }
+  return cache.snapshot->Check(person_id, permission, scope, clock_->Now());
 }
 
 std::shared_ptr<const PolicyIndex> AuthzEngine::BuildIndex(PolicyModel model) {
@@ -563,6 +655,7 @@ absl::StatusOr<Revision> AuthzEngine::CommitAndPublish(
     absl::MutexLock lock(&snapshot_mu_);
     snapshot_.swap(next);
   }
+  published_revision_.store(revision, std::memory_order_release);
   // `next` now holds the old snapshot, released outside the lock.
   return revision;
 }
@@ -576,6 +669,10 @@ absl::StatusOr<Revision> AuthzEngine::CommitPolicy(PolicyModel model,
 absl::StatusOr<Revision> AuthzEngine::PutPermission(
     const iam::v1::Permission& p) {
   RETURN_IF_ERROR(ValidatePermissionName(p.name()));
+  if (!iam::v1::AuditMode_IsValid(p.audit_mode())) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "audit_mode ", p.audit_mode(), " is not a known AuditMode"));
+  }
   if (p.description().size() > kMaxDescriptionLength) {
     return absl::InvalidArgumentError(absl::StrCat(
         "description is ", p.description().size(), " bytes long; at most ",
@@ -628,6 +725,13 @@ absl::StatusOr<Revision> AuthzEngine::PutRole(const iam::v1::Role& r) {
     return absl::InvalidArgumentError(absl::StrCat(
         where, "at most ", kMaxRoleEntries,
         " permissions and inherited roles each are allowed"));
+  }
+  for (int j = 0; j < r.requires_size(); ++j) {
+    if (r.requires(j) == iam::v1::PREREQUISITE_UNSPECIFIED ||
+        !iam::v1::Prerequisite_IsValid(r.requires(j))) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          where, "requires[", j, "] is not a known prerequisite"));
+    }
   }
   absl::flat_hash_set<absl::string_view> seen;
   for (int j = 0; j < r.permissions_size(); ++j) {
@@ -843,7 +947,8 @@ AuthzEngine::CreateBindings(std::vector<iam::v1::RoleBinding> bindings,
     b.set_created_by(std::string(caller));
     b.set_created_at_unix(now_unix);
     batch.Put(kAuthzColumn, Key(kBindPrefix, b.id()), b.SerializeAsString());
-    subjects->AddBinding(MakeBindingRec(b, ids[i].first, ids[i].second));
+    subjects->AddBinding(
+        MakeBindingRec(b, ids[i].first, ids[i].second, group_names_));
   }
   batch.Put(kAuthzColumn, kNextBindingIdKey, absl::StrCat(next_id));
   ASSIGN_OR_RETURN(Revision revision,
@@ -928,7 +1033,7 @@ absl::StatusOr<Revision> AuthzEngine::SyncSubjects(
     for (std::string& g : groups) normal.add_groups(std::move(g));
     batch.Put(kAuthzColumn, Key(kSubjPrefix, s.person_id()),
               normal.SerializeAsString());
-    index->SetPerson(normal);
+    index->SetPerson(normal, InternGroups(normal));
   }
   return CommitAndPublish(batch, cur->policy_, std::move(index));
 }
@@ -962,27 +1067,19 @@ absl::StatusOr<ApplyResult> AuthzEngine::ApplyPolicy(
     }
   };
   DiffMaps(old.permissions, next.permissions,
-           [](const iam::v1::Permission& a, const iam::v1::Permission& b) {
-             return a.description() == b.description();
-           },
+           SameMessage,
            [&](auto kind, const std::string& name, const iam::v1::Permission* a,
                const iam::v1::Permission* b) {
              std::string detail =
                  kind == iam::v1::PolicyChange::KIND_CHANGE
-                     ? DescriptionChange(a->description(), b->description())
+                     ? PermissionChange(*a, *b)
                  : kind == iam::v1::PolicyChange::KIND_ADD ? "new permission"
                                                            : "removed";
              record(kind, "permission", kPermPrefix, name, b, std::move(detail));
            });
   absl::flat_hash_set<std::string> removed_roles, removed_scopes;
   DiffMaps(old.roles, next.roles,
-           [](const iam::v1::Role& a, const iam::v1::Role& b) {
-             return a.description() == b.description() &&
-                    std::equal(a.permissions().begin(), a.permissions().end(),
-                               b.permissions().begin(), b.permissions().end()) &&
-                    std::equal(a.inherits().begin(), a.inherits().end(),
-                               b.inherits().begin(), b.inherits().end());
-           },
+           SameMessage,
            [&](auto kind, const std::string& name, const iam::v1::Role* a,
                const iam::v1::Role* b) {
              std::string detail = kind == iam::v1::PolicyChange::KIND_CHANGE
@@ -996,9 +1093,7 @@ absl::StatusOr<ApplyResult> AuthzEngine::ApplyPolicy(
              record(kind, "role", kRolePrefix, name, b, std::move(detail));
            });
   DiffMaps(old.scopes, next.scopes,
-           [](const iam::v1::Scope& a, const iam::v1::Scope& b) {
-             return a.description() == b.description();
-           },
+           SameMessage,
            [&](auto kind, const std::string& path, const iam::v1::Scope* a,
                const iam::v1::Scope* b) {
              std::string detail =

@@ -21,6 +21,7 @@
 #ifndef IAM_SERVICES_AUTHZ_ENGINE_H_
 #define IAM_SERVICES_AUTHZ_ENGINE_H_
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -53,6 +54,8 @@ struct Decision {
   std::string binding_id;               // when allowed
   std::vector<std::string> role_path;   // when allowed: bound role -> ... -> holder
   Revision revision = 0;
+  // How this decision must be audited: the permission's audit mode.
+  iam::v1::AuditMode audit_mode = iam::v1::AUDIT_MODE_ASYNC;
 };
 
 class AuthzSnapshot {  // immutable, thread-safe
@@ -93,6 +96,18 @@ class AuthzSnapshot {  // immutable, thread-safe
 
   // Whether SyncSubjects has described this person.
   bool HasSubject(absl::string_view person_id) const;
+
+  // The binding with this id, or nullptr. Valid while the snapshot lives.
+  const iam::v1::RoleBinding* FindBinding(absl::string_view id) const {
+    const internal::BindingRec* b = subjects_->bindings.Find(id);
+    return b == nullptr ? nullptr : &b->proto;
+  }
+
+  // How decisions on `permission` must be audited (see AuditMode in
+  // policy.proto); ASYNC for an unknown permission. One hash lookup.
+  iam::v1::AuditMode AuditModeOf(absl::string_view permission) const {
+    return policy_->AuditMode(policy_->PermissionId(permission));
+  }
 
  private:
   friend class AuthzEngine;
@@ -197,6 +212,9 @@ class AuthzEngine {
   absl::StatusOr<Revision> CommitPolicy(internal::PolicyModel model,
                                         const WriteBatch& batch)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  absl::InlinedVector<int32_t, 4> InternGroups(
+      const iam::v1::SyncSubjectRequest& subject)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   std::shared_ptr<const internal::PolicyIndex> BuildIndex(
       internal::PolicyModel model) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
 
@@ -214,10 +232,19 @@ class AuthzEngine {
   internal::Interner perm_names_ ABSL_GUARDED_BY(write_mu_);
   internal::Interner role_names_ ABSL_GUARDED_BY(write_mu_);
   internal::Interner scope_paths_ ABSL_GUARDED_BY(write_mu_);
+  internal::Interner group_names_ ABSL_GUARDED_BY(write_mu_);
   int64_t next_binding_id_ ABSL_GUARDED_BY(write_mu_) = 1;
 
   mutable absl::Mutex snapshot_mu_;
   std::shared_ptr<const AuthzSnapshot> snapshot_ ABSL_GUARDED_BY(snapshot_mu_);
+
+  // Check() keeps a per-thread copy of the snapshot pointer and takes
+  // snapshot_mu_ only when published_revision_ (stored after each swap,
+  // before the write returns) says it is stale: readers share no written
+  // cache line on the hot path. An idle thread's copy keeps its snapshot
+  // alive until that thread checks again or exits.
+  const uint64_t instance_id_;  // unique in the process, keys the copies
+  std::atomic<Revision> published_revision_{-1};
 };
 
 }  // namespace iam::authz

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/blocking_counter.h"
 #include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/text_format.h"
@@ -493,10 +494,13 @@ TEST_F(EngineTest, CheckStartedAfterDeleteBindingReturnsNeverAllows) {
   std::atomic<bool> done{false};
   std::atomic<int> violations{0};
   std::atomic<int64_t> checks{0};
+  constexpr int kCheckers = 4;
+  absl::BlockingCounter started(kCheckers);
   std::vector<std::thread> checkers;
-  for (int t = 0; t < 4; ++t) {
+  for (int t = 0; t < kCheckers; ++t) {
     checkers.emplace_back([&, t] {
       int i = t;
+      started.DecrementCount();
       while (!done.load(std::memory_order_acquire)) {
         const int r = revoked.load(std::memory_order_acquire);
         if (r > 0) {
@@ -511,14 +515,24 @@ TEST_F(EngineTest, CheckStartedAfterDeleteBindingReturnsNeverAllows) {
       }
     });
   }
+  started.Wait();
   for (int i = 0; i < kPeople - 1; ++i) {
     ASSERT_TRUE(engine_->DeleteBinding(created->first[i].id()).ok());
     revoked.store(i + 1, std::memory_order_release);
+    if (i % 10 == 0) {
+      // Let the checkers catch up, so checks interleave with the deletions
+      // even on a loaded machine.
+      const int64_t seen = checks.load();
+      while (checks.load() < seen + kCheckers) std::this_thread::yield();
+    }
   }
   done.store(true, std::memory_order_release);
   for (auto& t : checkers) t.join();
   EXPECT_EQ(violations.load(), 0);
-  EXPECT_GT(checks.load(), 0);
+  EXPECT_GE(checks.load(), (kPeople - 1) / 10 * kCheckers);
+  for (int i = 0; i < kPeople - 1; ++i) {
+    EXPECT_FALSE(Check(absl::StrCat("p", i), kView, "site/sz").allowed);
+  }
   EXPECT_TRUE(Check(absl::StrCat("p", kPeople - 1), kView, "site/sz").allowed);
 }
 
@@ -564,6 +578,16 @@ TEST_F(EngineTest, ApplyPolicyReturnsDiffAndDryRunWritesNothing) {
 
   Bind(PersonBinding("alice", "line_lead", "site/sz"));
   EXPECT_TRUE(Check("alice", "mes.work_order:close", "site/sz").allowed);
+
+  // A change in any field shows in the diff and is written.
+  iam::v1::PolicyDocument audited = doc;
+  audited.mutable_permissions(0)->set_audit_mode(iam::v1::AUDIT_MODE_SYNC);
+  auto mode = engine_->ApplyPolicy(audited, false);
+  ASSERT_TRUE(mode.ok()) << mode.status();
+  ASSERT_THAT(mode->changes, SizeIs(1));
+  expect_change(mode->changes[0], iam::v1::PolicyChange::KIND_CHANGE,
+                "permission", kView, "audit_mode AUDIT_MODE_UNSPECIFIED -> AUDIT_MODE_SYNC");
+  doc = audited;
 
   // The same policy again: no change, nothing written.
   State steady = Observe();

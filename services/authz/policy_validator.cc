@@ -64,6 +64,13 @@ void CheckPermissions(const iam::v1::PolicyDocument& doc,
                               "]); remove or rename one"));
     }
     CheckDescription(issues, kPermission, i, p.name(), p.description());
+    if (!iam::v1::AuditMode_IsValid(p.audit_mode())) {
+      issues.Add(kPermission, i, p.name(), "audit_mode", -1,
+                 absl::StrCat("audit_mode ", p.audit_mode(),
+                              " is not a known AuditMode; use AUDIT_MODE_SYNC, "
+                              "AUDIT_MODE_ASYNC, AUDIT_MODE_DENIALS_ONLY or "
+                              "leave it out for the default"));
+    }
   }
 }
 
@@ -109,6 +116,16 @@ void CheckRoleEntries(const iam::v1::PolicyDocument& doc,
         issues.Add(kRole, i, r.name(), "permissions", j,
                    absl::StrCat("permission ", QuoteForMessage(p),
                                 " is listed twice; remove the repeat"));
+      }
+    }
+    for (int j = 0; j < r.requires_size(); ++j) {
+      if (r.requires(j) == iam::v1::PREREQUISITE_UNSPECIFIED ||
+          !iam::v1::Prerequisite_IsValid(r.requires(j))) {
+        issues.Add(kRole, i, r.name(), "requires", j,
+                   absl::StrCat("requires ", r.requires(j),
+                                " is not a known prerequisite; use "
+                                "PREREQUISITE_SECURITY_AGREEMENT_SIGNED or "
+                                "PREREQUISITE_BACKGROUND_CHECK_PASSED"));
       }
     }
     seen.clear();

@@ -129,6 +129,15 @@ TEST(ValidatePolicyTest, AllowsEmptyDescriptionsButBoundsLongOnes) {
               ElementsAre(IssueAt("permission", 0, "description", -1, "2000")));
 }
 
+TEST(ValidatePolicyTest, ReportsUnknownEnumValues) {
+  iam::v1::PolicyDocument doc = Parse(kGood);
+  doc.mutable_permissions(1)->set_audit_mode(static_cast<iam::v1::AuditMode>(42));
+  doc.mutable_roles(0)->add_requires(iam::v1::PREREQUISITE_UNSPECIFIED);
+  EXPECT_THAT(ValidatePolicy(doc),
+              ElementsAre(IssueAt("permission", 1, "audit_mode", -1, "42"),
+                          IssueAt("role", 0, "requires", 0, "prerequisite")));
+}
+
 TEST(FormatIssueTest, NamesObjectFieldAndIndex) {
   PolicyIssue issue{"role", 3, "line_lead", "inherits", 1, "boom"};
   EXPECT_EQ(FormatIssue(issue), "roles[3] \"line_lead\" inherits[1]: boom");

@@ -194,7 +194,7 @@ bool ScheduleRule::OpenAt(absl::Time t, const absl::TimeZone& tz,
                           std::string* why) const {
   const absl::CivilSecond local = absl::ToCivilSecond(t, tz);
   const absl::CivilDay day(local);
-  if (holidays.contains(day)) {
+  if (holidays.count(day) > 0) {
     *why = absl::StrCat("holiday ", absl::FormatCivilTime(day));
     return false;
   }

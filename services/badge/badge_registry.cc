@@ -105,7 +105,7 @@ absl::StatusOr<Revision> BadgeRegistry::CommitLocked(
   absl::MutexLock lock(&mu_);
   for (iam::v1::Badge& b : *changed) {
     b.set_revision(revision);
-    if (!by_id_.contains(b.id())) {
+    if (by_id_.count(b.id()) == 0) {
       id_by_card_[b.card_number()] = b.id();
       ids_by_person_[b.person_id()].push_back(b.id());
     }

@@ -32,6 +32,9 @@ class GrantSource {
   // cannot be decided, which admission treats as a denial.
   virtual absl::StatusOr<PersonGrants> Lookup(absl::string_view person_id,
                                               absl::string_view scope) = 0;
+  // The person's status only; errors as for Lookup.
+  virtual absl::StatusOr<iam::v1::PersonStatus> Status(
+      absl::string_view person_id) = 0;
 };
 
 }  // namespace iam::badge

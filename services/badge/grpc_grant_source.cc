@@ -37,20 +37,21 @@ GrpcGrantSource::GrpcGrantSource(std::shared_ptr<grpc::Channel> channel,
       principal_(std::move(principal)),
       internal_token_(std::move(internal_token)) {}
 
+absl::StatusOr<iam::v1::PersonStatus> GrpcGrantSource::Status(
+    absl::string_view person_id) {
+  grpc::ClientContext context;
+  Prepare(&context, principal_, internal_token_);
+  iam::v1::GetPersonRequest request;
+  request.set_id(std::string(person_id));
+  iam::v1::GetPersonResponse response;
+  grpc::Status s = identity_->GetPerson(&context, request, &response);
+  if (!s.ok()) return FromGrpc("identity service", s);
+  return response.person().status();
+}
+
 absl::StatusOr<PersonGrants> GrpcGrantSource::Lookup(absl::string_view person_id,
                                                      absl::string_view scope) {
   PersonGrants grants;
-  {
-    grpc::ClientContext context;
-    Prepare(&context, principal_, internal_token_);
-    iam::v1::GetPersonRequest request;
-    request.set_id(std::string(person_id));
-    iam::v1::GetPersonResponse response;
-    grpc::Status s = identity_->GetPerson(&context, request, &response);
-    if (!s.ok()) return FromGrpc("identity service", s);
-    grants.status = response.person().status();
-  }
-  if (grants.status != iam::v1::PERSON_STATUS_ACTIVE) return grants;
   grpc::ClientContext context;
   Prepare(&context, principal_, internal_token_);
   iam::v1::ListPermissionsRequest request;
@@ -58,15 +59,11 @@ absl::StatusOr<PersonGrants> GrpcGrantSource::Lookup(absl::string_view person_id
   request.set_scope(std::string(scope));
   iam::v1::ListPermissionsResponse response;
   grpc::Status s = authz_->ListPermissions(&context, request, &response);
-  if (!s.ok()) {
-    // A person identity knows but authz has never been told about holds
-    // nothing there.
-    if (s.error_code() == grpc::StatusCode::NOT_FOUND &&
-        absl::StartsWith(s.error_message(), "unknown person")) {
-      return grants;
-    }
-    return absl::UnavailableError(
-        absl::StrCat("authz service: ", s.error_message()));
+  // A person identity knows but authz has never been told about holds
+  // nothing there; identity below says whether they exist at all.
+  if (!s.ok() && !(s.error_code() == grpc::StatusCode::NOT_FOUND &&
+                   absl::StartsWith(s.error_message(), "unknown person"))) {
+    return absl::UnavailableError(absl::StrCat("authz service: ", s.error_message()));
   }
   for (const iam::v1::GrantedPermission& g : response.permissions()) {
     absl::Time until = g.expires_at_unix() == 0
@@ -77,6 +74,16 @@ absl::StatusOr<PersonGrants> GrpcGrantSource::Lookup(absl::string_view person_id
       if (!added) it->second = std::max(it->second, until);
     }
   }
+  if (!grants.roles.empty()) {
+    // Authz grants nothing to a person who is not active, and identity tells
+    // it about a suspension or a departure before committing it: grants from
+    // authz therefore imply an active person, and identity need not be asked.
+    grants.status = iam::v1::PERSON_STATUS_ACTIVE;
+    return grants;
+  }
+  absl::StatusOr<iam::v1::PersonStatus> status = Status(person_id);
+  if (!status.ok()) return status.status();
+  grants.status = *status;
   return grants;
 }
 

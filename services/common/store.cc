@@ -5,7 +5,7 @@ namespace iam {
 std::vector<std::string> DefaultColumns() {
   return {std::string(kIdentityColumn), std::string(kAuthzColumn),
           std::string(kAuditColumn), std::string(kAuditKeysColumn),
-          "password"};
+          "password", "lifecycle", "badge"};
 }
 
 }  // namespace iam

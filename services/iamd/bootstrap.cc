@@ -67,8 +67,25 @@ absl::Status ServerPrincipal(authz::AuthzEngine* engine) {
   RETURN_IF_ERROR(EnsureRootBinding(engine, kServerPrincipal,
                                     kServerRoleIdentity,
                                     "server principal of the co-hosted services"));
-  return EnsureRootBinding(engine, kServerPrincipal, kServerRoleChecker,
-                           "server principal of the co-hosted services");
+  RETURN_IF_ERROR(EnsureRootBinding(engine, kServerPrincipal, kServerRoleChecker,
+                                    "server principal of the co-hosted services"));
+  // The lifecycle service applies HR events through the other services'
+  // APIs; without the role (an older stored policy) its calls are refused.
+  const iam::v1::PolicyDocument policy = engine->snapshot()->Policy();
+  // The badge service reads people's status and area grants as svc:iamd.
+  for (const iam::v1::Role& role : policy.roles()) {
+    if (role.name() == kServerRoleBadge) {
+      RETURN_IF_ERROR(EnsureRootBinding(engine, kServerPrincipal, kServerRoleBadge,
+                                        "server principal of the co-hosted services"));
+    }
+  }
+  for (const iam::v1::Role& role : policy.roles()) {
+    if (role.name() == kServerRoleLifecycle) {
+      return EnsureRootBinding(engine, kServerPrincipal, kServerRoleLifecycle,
+                               "server principal of the co-hosted services");
+    }
+  }
+  return absl::OkStatus();
 }
 
 absl::Status Admin(const std::string& admin_id,

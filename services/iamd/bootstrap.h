@@ -20,6 +20,10 @@ inline constexpr char kServerPrincipal[] = "svc:iamd";
 // Roles the policy must define for the server principal and the admin.
 inline constexpr char kServerRoleIdentity[] = "identity_service";
 inline constexpr char kServerRoleChecker[] = "factory_system";
+// Bound to the server principal when the policy defines it (HR lifecycle).
+inline constexpr char kServerRoleLifecycle[] = "lifecycle_service";
+// Bound to the server principal when the policy defines it (badges).
+inline constexpr char kServerRoleBadge[] = "badge_service";
 inline constexpr char kAdminRole[] = "iam_admin";
 
 struct BootstrapOptions {

@@ -30,8 +30,8 @@ TEST_F(BootstrapTest, FirstStartLoadsPolicyAdminAndServerPrincipal) {
   EXPECT_TRUE(engine_->Check("admin", "iam.people:write", "/").allowed);
   EXPECT_TRUE(engine_->Check(kServerPrincipal, "iam.subjects:write", "/").allowed);
   EXPECT_TRUE(engine_->Check(kServerPrincipal, "iam.authz:check", "/").allowed);
-  // The server principal is not an admin.
-  EXPECT_FALSE(engine_->Check(kServerPrincipal, "iam.bindings:write", "/").allowed);
+  // The server principal is not an admin: it cannot change the policy.
+  EXPECT_FALSE(engine_->Check(kServerPrincipal, "iam.policy:write", "/").allowed);
   EXPECT_EQ(registry_->Get("admin")->status(), iam::v1::PERSON_STATUS_ACTIVE);
 }
 

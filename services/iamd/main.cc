@@ -22,18 +22,39 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "services/audit/audit_log.h"
 #include "services/audit/audit_service.h"
+#include "services/audit/signer.h"
 #include "services/authz/authz_client.h"
+#include "services/badge/admission.h"
+#include "services/badge/area_registry.h"
+#include "services/badge/badge_registry.h"
+#include "services/badge/badge_service.h"
+#include "services/badge/door_list.h"
+#include "services/badge/grpc_grant_source.h"
+#include "services/badge/list_signer.h"
 #include "services/authz/authz_service.h"
 #include "services/authz/engine.h"
 #include "services/common/caller.h"
 #include "services/common/clock.h"
 #include "services/common/rocksdb_store.h"
 #include "services/iamd/bootstrap.h"
+#include "services/policy/policy_loader.h"
 #include "services/identity/identity_service.h"
 #include "services/identity/person_registry.h"
+#include "services/lifecycle/birthright.h"
+#include "services/lifecycle/grpc_ports.h"
+#include "services/lifecycle/grpc_revokers.h"
+#include "services/lifecycle/lifecycle.h"
+#include "services/lifecycle/lifecycle_service.h"
+#include "services/lifecycle/scheduler.h"
+#include "services/lifecycle/startup.h"
+#include "services/password/grpc_person_directory.h"
+#include "services/password/password_manager.h"
+#include "services/password/password_service.h"
+#include "services/password/policy_bootstrap.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:7730",
           "Address to serve gRPC on. Without TLS it must be a loopback "
@@ -57,6 +78,24 @@ ABSL_FLAG(std::string, tls_client_ca, "",
 ABSL_FLAG(std::string, port_file, "",
           "If set, write the bound port here once serving (for tests and "
           "scripts that use --listen with port 0).");
+ABSL_FLAG(std::string, audit_key_file, "",
+          "PEM Ed25519 private key that signs audit checkpoints. Empty: "
+          "<data_dir>/audit-signing-key.pem, created (mode 0600, public key "
+          "beside it as .pub) at first start.");
+ABSL_FLAG(int, audit_retention_days, 0,
+          "Prune audit records older than this many days (at a checkpoint "
+          "boundary, checked hourly). 0 keeps every record.");
+ABSL_FLAG(int, audit_checkpoint_records, 1000,
+          "Sign the audit chain head at least every this many records (and "
+          "every second while records arrive).");
+ABSL_FLAG(int, password_hash_threads, 0,
+          "Password hashing workers (low CPU priority). 0: one per core.");
+ABSL_FLAG(int, password_hash_queue, 64,
+          "Logins that may wait for a hashing worker; beyond that they fail "
+          "with RESOURCE_EXHAUSTED at once.");
+ABSL_FLAG(std::string, cracklib_dict, "",
+          "Prefix of the packed cracklib dictionary for the password "
+          "blocklist. Empty: libcrack2's default (Debian's cracklib-runtime).");
 ABSL_FLAG(int, shutdown_grace_seconds, 10,
           "On SIGTERM, how long in-flight calls may take to finish.");
 
@@ -135,21 +174,101 @@ int Run() {
   if (!registry.ok()) return Fail(registry.status());
   auto engine = authz::AuthzEngine::Open(store->get(), clock);
   if (!engine.ok()) return Fail(engine.status());
-  auto audit_log = audit::StoreAuditLog::Open(store->get(), clock);
+  std::string audit_key_file = absl::GetFlag(FLAGS_audit_key_file);
+  if (audit_key_file.empty()) {
+    audit_key_file = absl::GetFlag(FLAGS_data_dir) + "/audit-signing-key.pem";
+  }
+  auto audit_signer =
+      audit::CheckpointSigner::LoadOrCreate(audit_key_file, /*create=*/true);
+  if (!audit_signer.ok()) return Fail(audit_signer.status());
+  audit::StoreAuditLog::Options audit_options;
+  if (absl::GetFlag(FLAGS_audit_retention_days) < 0 ||
+      absl::GetFlag(FLAGS_audit_checkpoint_records) < 1) {
+    return Fail(absl::InvalidArgumentError(
+        "--audit_retention_days must be >= 0 and --audit_checkpoint_records "
+        ">= 1"));
+  }
+  audit_options.retention =
+      absl::Hours(24) * absl::GetFlag(FLAGS_audit_retention_days);
+  audit_options.checkpoint_every_records =
+      absl::GetFlag(FLAGS_audit_checkpoint_records);
+  // Alert rules are configuration: read from the policy files at every start.
+  if (!absl::GetFlag(FLAGS_policy_dir).empty()) {
+    auto files = policy::PolicyFilesInDir(absl::GetFlag(FLAGS_policy_dir));
+    if (files.ok()) {
+      policy::LoadedPolicy loaded = policy::LoadPolicyFiles(*files);
+      for (const auto& rule : loaded.merged.audit_alert_rules()) {
+        audit_options.alert_rules.push_back(rule);
+      }
+      absl::Status rules_ok = audit::ValidateAlertRules(audit_options.alert_rules);
+      if (!rules_ok.ok()) return Fail(rules_ok);
+    }
+  }
+  auto audit_log = audit::StoreAuditLog::Open(
+      store->get(), clock, audit_signer->get(), std::move(audit_options));
   if (!audit_log.ok()) return Fail(audit_log.status());
 
   BootstrapOptions options;
   options.policy_dir = absl::GetFlag(FLAGS_policy_dir);
   options.apply_policy = absl::GetFlag(FLAGS_apply_policy);
   options.bootstrap_admin = absl::GetFlag(FLAGS_bootstrap_admin);
+  // HR lifecycle: a Leave or Suspend that came due while iamd was down takes
+  // effect in identity now, so that Bootstrap's reconciliation pushes it to
+  // authz before any decision is served.
+  auto caught_up =
+      lifecycle::ApplyDueStatusChanges(store->get(), registry->get(), clock);
+  if (!caught_up.ok()) return Fail(caught_up.status());
+  lifecycle::BirthrightPolicy birthright;
+  if (!options.policy_dir.empty()) {
+    auto files = policy::PolicyFilesInDir(options.policy_dir);
+    if (files.ok()) {
+      auto rules = lifecycle::BirthrightPolicy::FromDocument(
+          policy::LoadPolicyFiles(*files).merged);
+      if (!rules.ok()) return Fail(rules.status());
+      birthright = *std::move(rules);
+    }
+  }
   absl::Status booted = Bootstrap(options, registry->get(), engine->get());
   if (!booted.ok()) return Fail(booted);
+  auto passwords = password::PasswordManager::Open(
+      store->get(), clock, {absl::GetFlag(FLAGS_cracklib_dict)});
+  if (!passwords.ok()) return Fail(passwords.status());
+  booted = password::ApplyPasswordPolicyAtStart(
+      options.policy_dir, options.apply_policy, passwords->get());
+  if (!booted.ok()) return Fail(booted);
+  // Badges: key areas from the policy, badges, presence, door-list key.
+  auto areas = badge::AreaRegistry::Open(store->get());
+  if (!areas.ok()) return Fail(areas.status());
+  booted = badge::ApplyAreasFromPolicyDir(options.policy_dir,
+                                          options.apply_policy, areas->get());
+  if (!booted.ok()) return Fail(booted);
+  auto badges = badge::BadgeRegistry::Open(store->get(), clock);
+  if (!badges.ok()) return Fail(badges.status());
+  auto admitter = badge::Admitter::Open(areas->get(), badges->get(),
+                                        store->get(), clock, {});
+  if (!admitter.ok()) return Fail(admitter.status());
+  auto list_signer = badge::ListSigner::Open(
+      absl::GetFlag(FLAGS_data_dir) + "/door-list-signing-key.pem");
+  if (!list_signer.ok()) return Fail(list_signer.status());
+  badge::DoorListPublisher door_lists(areas->get(), badges->get(),
+                                      list_signer->get(), clock, {});
 
   DeferredAuthorizer authorizer;
   authz::AuthzServiceImpl authz_service(engine->get(), audit_log->get(), callers);
   identity::IdentityServiceImpl identity_service(
       registry->get(), &authorizer, audit_log->get(), callers);
   audit::AuditServiceImpl audit_service(audit_log->get(), &authorizer, callers);
+  lifecycle::LifecycleServiceImpl lifecycle_service(&authorizer, audit_log->get(),
+                                                    callers);
+  password::PasswordServiceImpl password_service(
+      passwords->get(), &authorizer, audit_log->get(), callers,
+      {absl::GetFlag(FLAGS_password_hash_threads),
+       absl::GetFlag(FLAGS_password_hash_queue)});
+
+  badge::BadgeServiceImpl badge_service(
+      {areas->get(), badges->get(), admitter->get(), &door_lists, &authorizer,
+       audit_log->get(), store->get(), clock},
+      callers);
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -159,6 +278,9 @@ int Run() {
   builder.RegisterService(&authz_service);
   builder.RegisterService(&identity_service);
   builder.RegisterService(&audit_service);
+  builder.RegisterService(&password_service);
+  builder.RegisterService(&lifecycle_service);
+  builder.RegisterService(&badge_service);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || port == 0) {
     return Fail(absl::UnavailableError(absl::StrCat(
@@ -175,6 +297,33 @@ int Run() {
                                       callers.internal_token);
   authorizer.set_target(&remote_authorizer);
   identity_service.set_sink(&subject_sink);
+  password::GrpcPersonDirectory person_directory(self, kServerPrincipal,
+                                                 callers.internal_token);
+  (*passwords)->set_directory(&person_directory);
+  badge::GrpcGrantSource badge_grants(self, kServerPrincipal,
+                                      callers.internal_token);
+  badge_service.set_grant_source(&badge_grants);
+
+  // HR lifecycle over the co-hosted services' APIs. It first applies what
+  // came due while the server was down, then takes HR events.
+  const lifecycle::CallAs lifecycle_as{kServerPrincipal, callers.internal_token};
+  lifecycle::GrpcPersonDirectory lifecycle_people(self, lifecycle_as);
+  lifecycle::GrpcAccessGrants lifecycle_access(self, lifecycle_as);
+  lifecycle::GrpcCredentialRevoker lifecycle_credentials(self, lifecycle_as);
+  lifecycle::GrpcBadgeRevoker lifecycle_badges(self, lifecycle_as);
+  lifecycle::Lifecycle hr_lifecycle(
+      store->get(), clock, &birthright,
+      {&lifecycle_people, &lifecycle_access, &lifecycle_credentials,
+       &lifecycle_badges},
+      audit_log->get());
+  lifecycle::Scheduler hr_scheduler(&hr_lifecycle, clock);
+  absl::Status missed = hr_scheduler.RunPass();
+  if (!missed.ok()) {
+    std::cerr << "iamd: HR events not applied yet (retried every second): "
+              << missed.message() << "\n";
+  }
+  hr_scheduler.Start();
+  lifecycle_service.set_lifecycle(&hr_lifecycle);
 
   if (!absl::GetFlag(FLAGS_port_file).empty()) {
     std::string tmp = absl::GetFlag(FLAGS_port_file) + ".tmp";
@@ -188,6 +337,7 @@ int Run() {
 
   int signal_number = 0;
   sigwait(&stop_signals, &signal_number);
+  hr_scheduler.Stop();
   std::cerr << "iamd: signal " << signal_number
             << ", finishing in-flight calls\n";
   server->Shutdown(std::chrono::system_clock::now() +
@@ -210,5 +360,8 @@ int main(int argc, char** argv) {
       "  iamd --data_dir=data --policy_dir=policy --bootstrap_admin=admin\n"
       "Flags may also come from a file: --flagfile=iamd.flags");
   absl::ParseCommandLine(argc, argv);
+  // Debian's Abseil checks every Mutex acquisition for lock-order cycles,
+  // which costs more than the decisions it guards; our lock order is fixed.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   return iam::iamd::Run();
 }

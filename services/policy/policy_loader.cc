@@ -13,6 +13,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "absl/types/optional.h"
 #include "google/protobuf/descriptor.h"
@@ -20,6 +21,7 @@
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "google/protobuf/text_format.h"
 #include "services/authz/policy_validator.h"
+#include "services/password/password_policy.h"
 
 namespace iam::policy {
 namespace {
@@ -348,6 +350,49 @@ std::string LintMessage(const iam::authz::PolicyIssue& issue) {
   return absl::StrCat(where, ": ", issue.message);
 }
 
+// The password policy (services/password/password_policy.h): set by at most
+// one file, and valid. Issues point at the offending field, or at the
+// password_policy block when the field is left to its default.
+void AppendPasswordPolicyIssues(const std::vector<Origin>& origins,
+                                const PolicyDocument& merged,
+                                const std::vector<std::string>& paths,
+                                std::vector<std::pair<int, LintIssue>>* issues) {
+  const FieldDescriptor* top =
+      PolicyDocument::descriptor()->FindFieldByName("password_policy");
+  auto where = [&](const Origin& o, const std::string& path, int index) {
+    TextFormat::ParseLocation loc = o.piece->GetLocation(top, -1);
+    Position at{o.first_line + std::max(loc.line, 0), std::max(loc.column, 0)};
+    const TextFormat::ParseInfoTree* tree = o.piece->GetTreeForNested(top, -1);
+    const Descriptor* type = top->message_type();
+    for (absl::string_view part : absl::StrSplit(path, '.', absl::SkipEmpty())) {
+      const FieldDescriptor* field =
+          tree == nullptr ? nullptr : type->FindFieldByName(std::string(part));
+      if (field == nullptr) break;
+      loc = tree->GetLocation(field, field->is_repeated() ? std::max(index, 0) : -1);
+      if (loc.line < 0) break;
+      at = Position{o.first_line + loc.line, loc.column};
+      if (field->type() != FieldDescriptor::TYPE_MESSAGE) break;
+      tree = tree->GetTreeForNested(field, -1);
+      type = field->message_type();
+    }
+    return at;
+  };
+  auto add = [&](const Origin& o, Position at, std::string message) {
+    issues->emplace_back(o.file, LintIssue{paths[o.file], at.line + 1,
+                                           at.column + 1, std::move(message)});
+  };
+  for (size_t i = 1; i < origins.size(); ++i) {
+    add(origins[i], where(origins[i], "", -1),
+        absl::StrCat("password_policy is set again (first in ",
+                     paths[origins[0].file], "); keep it in one place"));
+  }
+  if (origins.empty()) return;
+  for (const auto& issue : iam::password::ValidatePasswordPolicy(merged.password_policy())) {
+    add(origins.back(), where(origins.back(), issue.field, issue.field_index),
+        absl::StrCat("password_policy: ", issue.message));
+  }
+}
+
 }  // namespace
 
 LoadedPolicy LoadPolicyFiles(const std::vector<std::string>& paths) {
@@ -356,6 +401,7 @@ LoadedPolicy LoadPolicyFiles(const std::vector<std::string>& paths) {
   // Issues tagged with the index of their file, for sorting.
   std::vector<std::pair<int, LintIssue>> issues;
   std::vector<Origin> permissions, roles, scopes;
+  std::vector<Origin> password_policies;  // pieces that set password_policy
   bool complete = true;
 
   for (size_t f = 0; f < paths.size(); ++f) {
@@ -402,12 +448,16 @@ LoadedPolicy LoadPolicyFiles(const std::vector<std::string>& paths) {
       AppendOrigins(piece.permissions_size(), f, tree.get(), first_line, &permissions);
       AppendOrigins(piece.roles_size(), f, tree.get(), first_line, &roles);
       AppendOrigins(piece.scopes_size(), f, tree.get(), first_line, &scopes);
+      if (piece.has_password_policy()) {
+        password_policies.push_back(Origin{static_cast<int>(f), tree.get(), 0, first_line});
+      }
       result.merged.MergeFrom(piece);
       file.trees.push_back(std::move(tree));
     }
   }
 
   if (complete) {
+    AppendPasswordPolicyIssues(password_policies, result.merged, paths, &issues);
     Locator locator(&files, std::move(permissions), std::move(roles),
                     std::move(scopes));
     for (const iam::authz::PolicyIssue& issue :

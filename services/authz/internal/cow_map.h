@@ -27,12 +27,22 @@
 
 namespace iam::authz::internal {
 
-// A string-keyed hash map split into kShards shards.
+// A string key with its hash, for looking a key up again without hashing it:
+// a person's group names are hashed once, when the person is synced.
+struct PrehashedKey {
+  absl::string_view key;
+  size_t hash;
+};
+inline size_t HashKey(absl::string_view key) {
+  return absl::Hash<absl::string_view>{}(key);
+}
+
+// A string-keyed hash map split into kShards shards. A lookup hashes its key
+// once, for both the shard and the slot within it.
 template <typename V>
 class CowShardedMap {
  public:
   static constexpr size_t kShards = 256;
-  using Shard = absl::flat_hash_map<std::string, V>;
 
   CowShardedMap() {
     auto empty = std::make_shared<Shard>();
@@ -51,22 +61,30 @@ class CowShardedMap {
 
   // nullptr if absent. No allocation.
   const V* Find(absl::string_view key) const {
-    const Shard& shard = *shards_[ShardOf(key)];
+    return Find(PrehashedKey{key, HashKey(key)});
+  }
+  // REQUIRES: key.hash == HashKey(key.key).
+  const V* Find(const PrehashedKey& key) const {
+    const Shard& shard = *shards_[ShardOf(key.hash)];
     auto it = shard.find(key);
     return it == shard.end() ? nullptr : &it->second;
   }
 
   void Set(absl::string_view key, V value) {
-    Shard& shard = Mutable(ShardOf(key));
-    auto [it, inserted] = shard.insert_or_assign(std::string(key), std::move(value));
+    const size_t hash = HashKey(key);
+    Shard& shard = Mutable(ShardOf(hash));
+    auto [it, inserted] =
+        shard.insert_or_assign(Key{std::string(key), hash}, std::move(value));
     if (inserted) ++size_;
   }
 
   // Whether `key` was present.
   bool Erase(absl::string_view key) {
-    const size_t i = ShardOf(key);
-    if (!shards_[i]->contains(key)) return false;
-    Mutable(i).erase(key);
+    const PrehashedKey k{key, HashKey(key)};
+    const size_t i = ShardOf(k.hash);
+    if (!shards_[i]->contains(k)) return false;
+    Shard& shard = Mutable(i);
+    shard.erase(shard.find(k));
     --size_;
     return true;
   }
@@ -77,16 +95,36 @@ class CowShardedMap {
   template <typename Fn>
   void ForEach(Fn fn) const {
     for (const auto& shard : shards_) {
-      for (const auto& [k, v] : *shard) fn(k, v);
+      for (const auto& [k, v] : *shard) fn(k.str, v);
     }
   }
 
  private:
-  static size_t ShardOf(absl::string_view key) {
-    // The top bits: the shard's own table indexes by the low bits of the
-    // same hash, which must stay spread within a shard.
-    const size_t h = absl::Hash<absl::string_view>{}(key);
-    return (h >> (sizeof(size_t) * 8 - 8)) % kShards;
+  struct Key {
+    std::string str;
+    size_t hash;
+  };
+  struct KeyHash {
+    using is_transparent = void;
+    size_t operator()(const Key& k) const { return k.hash; }
+    size_t operator()(const PrehashedKey& k) const { return k.hash; }
+  };
+  struct KeyEq {
+    using is_transparent = void;
+    bool operator()(const Key& a, const Key& b) const { return a.str == b.str; }
+    bool operator()(const Key& a, const PrehashedKey& b) const {
+      return a.str == b.key;
+    }
+    bool operator()(const PrehashedKey& a, const Key& b) const {
+      return a.key == b.str;
+    }
+  };
+  using Shard = absl::flat_hash_map<Key, V, KeyHash, KeyEq>;
+
+  static size_t ShardOf(size_t hash) {
+    // The top bits: the shard's table indexes by the low bits of the same
+    // hash, which must stay spread within a shard.
+    return (hash >> (sizeof(size_t) * 8 - 8)) % kShards;
   }
 
   Shard& Mutable(size_t i) {
@@ -100,6 +138,39 @@ class CowShardedMap {
   std::array<std::shared_ptr<Shard>, kShards> shards_;
   std::bitset<kShards> owned_;  // not copied: a copy owns nothing
   size_t size_ = 0;
+};
+
+// A vector cloned whole on its first write after a copy. For small tables
+// that change rarely (groups by id).
+template <typename T>
+class CowVector {
+ public:
+  CowVector() : data_(std::make_shared<std::vector<T>>()) {}
+  CowVector(const CowVector& other) : data_(other.data_) {}
+  CowVector& operator=(const CowVector& other) {
+    data_ = other.data_;
+    owned_ = false;
+    return *this;
+  }
+  CowVector(CowVector&&) = default;
+  CowVector& operator=(CowVector&&) = default;
+
+  size_t size() const { return data_->size(); }
+  const T& operator[](size_t i) const { return (*data_)[i]; }
+
+  // The element at `i`, growing the vector with T() as needed.
+  T& Mutable(size_t i) {
+    if (!owned_) {
+      data_ = std::make_shared<std::vector<T>>(*data_);
+      owned_ = true;
+    }
+    if (i >= data_->size()) data_->resize(i + 1);
+    return (*data_)[i];
+  }
+
+ private:
+  std::shared_ptr<std::vector<T>> data_;
+  bool owned_ = false;  // not copied: a copy owns nothing
 };
 
 // A sequence of shared_ptr<const T> ordered by a string key, in chunks of at

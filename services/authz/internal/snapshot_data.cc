@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "services/audit/audit_mode.h"
 #include "services/authz/names.h"
 
 namespace iam::authz::internal {
@@ -37,6 +38,11 @@ std::shared_ptr<const PolicyIndex> PolicyIndex::Build(PolicyModel model,
     idx->scope_ids_.emplace(path, scopes.Intern(path));
   }
   idx->perm_names_ = perms.names();
+  idx->perm_audit_modes_.assign(perms.size(), iam::v1::AUDIT_MODE_ASYNC);
+  for (const auto& [name, p] : m.permissions) {
+    idx->perm_audit_modes_[idx->perm_ids_.at(name)] =
+        static_cast<uint8_t>(audit::EffectiveAuditMode(p));
+  }
   idx->role_names_ = roles.names();
   idx->scope_paths_ = scopes.names();
 
@@ -132,63 +138,85 @@ std::vector<std::string> PolicyIndex::RolePath(int32_t role, int32_t perm) const
 
 namespace {
 
-CowShardedMap<PrincipalPtr>& MapOf(SubjectIndex& index,
-                                   iam::v1::SubjectKind kind) {
-  return kind == iam::v1::SUBJECT_KIND_GROUP ? index.groups : index.people;
+void InsertGrant(Principal& p, BindingPtr b) {
+  auto pos = std::lower_bound(
+      p.bindings.begin(), p.bindings.end(), b->proto.id(),
+      [](const Grant& x, const std::string& k) { return x.id() < k; });
+  p.bindings.insert(pos, Grant(std::move(b)));
+}
+
+void EraseGrant(Principal& p, absl::string_view id) {
+  p.bindings.erase(std::remove_if(p.bindings.begin(), p.bindings.end(),
+                                  [&](const Grant& x) { return x.id() == id; }),
+                   p.bindings.end());
 }
 
 }  // namespace
 
+void SubjectIndex::SetGroup(absl::string_view name, int32_t id,
+                            PrincipalPtr group) {
+  if (group == nullptr) {
+    groups.Erase(name);
+  } else {
+    groups.Set(name, group);
+  }
+  if (id >= 0) groups_by_id.Mutable(id) = std::move(group);
+}
+
 void SubjectIndex::AddBinding(BindingPtr b) {
-  auto& map = MapOf(*this, b->proto.subject().kind());
-  const std::string& id = b->proto.subject().id();
-  const PrincipalPtr* existing = map.Find(id);
-  auto p = existing ? std::make_shared<Principal>(**existing)
-                    : std::make_shared<Principal>();
-  auto pos = std::lower_bound(p->bindings.begin(), p->bindings.end(),
-                              b->proto.id(),
-                              [](const Grant& x, const std::string& k) {
-                                return x.id() < k;
-                              });
-  p->bindings.insert(pos, Grant(b));
-  map.Set(id, std::move(p));
+  const std::string& subject = b->proto.subject().id();
+  if (b->proto.subject().kind() == iam::v1::SUBJECT_KIND_GROUP) {
+    const PrincipalPtr* existing = groups.Find(subject);
+    auto p = existing ? std::make_shared<Principal>(**existing)
+                      : std::make_shared<Principal>();
+    InsertGrant(*p, b);
+    SetGroup(subject, b->group, std::move(p));
+  } else {
+    const Principal* existing = people.Find(subject);
+    Principal p = existing ? *existing : Principal();
+    InsertGrant(p, b);
+    people.Set(subject, std::move(p));
+  }
   bindings.Insert(std::move(b));
 }
 
 bool SubjectIndex::RemoveBinding(absl::string_view id_view) {
-  // A copy: `id_view` may point into the binding this frees.
+  // Copies: the binding may be freed as the indexes drop it.
   const std::string id(id_view);
-  const BindingRec* rec = bindings.Find(id);
-  if (rec == nullptr) return false;
-  const iam::v1::SubjectKind kind = rec->proto.subject().kind();
-  const std::string subject_id = rec->proto.subject().id();
-  auto& map = MapOf(*this, kind);
-  if (const PrincipalPtr* existing = map.Find(subject_id)) {
-    auto p = std::make_shared<Principal>(**existing);
-    p->bindings.erase(
-        std::remove_if(p->bindings.begin(), p->bindings.end(),
-                       [&](const Grant& x) { return x.id() == id; }),
-        p->bindings.end());
-    if (p->bindings.empty() && !p->synced) {
-      map.Erase(subject_id);
+  const BindingRec* found = bindings.Find(id);
+  if (found == nullptr) return false;
+  const iam::v1::SubjectKind kind = found->proto.subject().kind();
+  const std::string subject = found->proto.subject().id();
+  const int32_t group_id = found->group;
+  if (kind == iam::v1::SUBJECT_KIND_GROUP) {
+    if (const PrincipalPtr* existing = groups.Find(subject)) {
+      auto p = std::make_shared<Principal>(**existing);
+      EraseGrant(*p, id);
+      SetGroup(subject, group_id, p->bindings.empty() ? nullptr : std::move(p));
+    }
+  } else if (const Principal* existing = people.Find(subject)) {
+    Principal p = *existing;
+    EraseGrant(p, id);
+    if (p.bindings.empty() && !p.synced) {
+      people.Erase(subject);
     } else {
-      map.Set(subject_id, std::move(p));
+      people.Set(subject, std::move(p));
     }
   }
   bindings.Erase(id);
   return true;
 }
 
-void SubjectIndex::SetPerson(const iam::v1::SyncSubjectRequest& subject) {
-  const PrincipalPtr* existing = people.Find(subject.person_id());
-  auto p = existing ? std::make_shared<Principal>(**existing)
-                    : std::make_shared<Principal>();
-  p->synced = true;
-  p->status = subject.status();
-  p->groups.assign(subject.groups().begin(), subject.groups().end());
-  std::sort(p->groups.begin(), p->groups.end());
-  p->groups.erase(std::unique(p->groups.begin(), p->groups.end()),
-                  p->groups.end());
+void SubjectIndex::SetPerson(const iam::v1::SyncSubjectRequest& subject,
+                             absl::InlinedVector<int32_t, 4> group_ids) {
+  const Principal* existing = people.Find(subject.person_id());
+  Principal p = existing ? *existing : Principal();
+  p.synced = true;
+  p.status = subject.status();
+  std::sort(group_ids.begin(), group_ids.end());
+  group_ids.erase(std::unique(group_ids.begin(), group_ids.end()),
+                  group_ids.end());
+  p.groups = std::move(group_ids);
   people.Set(subject.person_id(), std::move(p));
 }
 

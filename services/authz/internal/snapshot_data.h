@@ -117,6 +117,15 @@ class PolicyIndex {
 
   int32_t role_count() const { return static_cast<int32_t>(role_names_.size()); }
 
+  // How decisions on a permission are audited (audit::EffectiveAuditMode of
+  // its declaration); ASYNC for an undeclared one (its checks all deny).
+  iam::v1::AuditMode AuditMode(int32_t perm) const {
+    if (perm < 0 || perm >= static_cast<int32_t>(perm_audit_modes_.size())) {
+      return iam::v1::AUDIT_MODE_ASYNC;
+    }
+    return static_cast<iam::v1::AuditMode>(perm_audit_modes_[perm]);
+  }
+
  private:
   PolicyIndex() = default;
 
@@ -129,6 +138,7 @@ class PolicyIndex {
   PolicyModel model_;
   absl::flat_hash_map<std::string, int32_t> perm_ids_, role_ids_, scope_ids_;
   std::vector<std::string> perm_names_, role_names_, scope_paths_;
+  std::vector<uint8_t> perm_audit_modes_;  // by permission id
   std::vector<int32_t> scope_parent_;  // -1 for the root and undeclared
   std::vector<int32_t> scope_depth_;   // root 0; -1 for undeclared
   // Indexed by role id (undeclared roles: empty): perm id -> via role id.
@@ -148,6 +158,7 @@ struct BindingRec {
   iam::v1::RoleBinding proto;
   int32_t role = -1;
   int32_t scope = -1;
+  int32_t group = -1;  // group bindings: the group's interned id
   // Grants while the unix second of now (rounded down) is below it.
   int64_t expires_unix = kNeverExpires;
 };
@@ -175,35 +186,53 @@ struct BindingIdOf {
   absl::string_view operator()(const BindingRec& b) const { return b.proto.id(); }
 };
 
-// A person or a group as decisions see it. The common case (a couple of
-// groups and bindings) is stored inline, so that a check finds everything it
-// needs about a person in one allocation.
+// A person or a group as decisions see it. The common case (a few groups
+// and bindings) is stored inline, so that a check finds everything it needs
+// about a person in the hash table slot it probes.
 struct Principal {
   bool synced = false;  // people: SyncSubjects has described them
   iam::v1::PersonStatus status = iam::v1::PERSON_STATUS_UNSPECIFIED;
-  absl::InlinedVector<std::string, 2> groups;  // people only; sorted, unique
-  absl::InlinedVector<Grant, 3> bindings;      // sorted by id
+  absl::InlinedVector<int32_t, 4> groups;  // people only: group ids, sorted
+  absl::InlinedVector<Grant, 3> bindings;  // sorted by id
 };
 using PrincipalPtr = std::shared_ptr<const Principal>;
 
+// Group names are interned to ids by the engine's writer (stable for the
+// engine's life), so that a check reaches a person's groups by index.
 struct SubjectIndex {
-  CowShardedMap<PrincipalPtr> people;
-  CowShardedMap<PrincipalPtr> groups;
-  CowOrderedList<BindingRec, BindingIdOf> bindings;  // by id
+  CowShardedMap<Principal> people;     // by person id; values inline
+  CowShardedMap<PrincipalPtr> groups;  // by group name; groups with bindings
+  CowVector<PrincipalPtr> groups_by_id;  // the same groups; null elsewhere
+  CowOrderedList<BindingRec, BindingIdOf> bindings;  // by binding id
 
   // Adds `b` to the list and to its subject's principal.
+  // REQUIRES: b->group is the group's id for a group binding.
   void AddBinding(BindingPtr b);
   // Removes it from both; false if no binding has that id.
   bool RemoveBinding(absl::string_view id);
   // Sets a person's status and groups, keeping their bindings.
-  void SetPerson(const iam::v1::SyncSubjectRequest& subject);
+  // REQUIRES: group_ids are the interned ids of subject.groups().
+  void SetPerson(const iam::v1::SyncSubjectRequest& subject,
+                 absl::InlinedVector<int32_t, 4> group_ids);
+
+  const Principal* Group(int32_t id) const {
+    return static_cast<size_t>(id) < groups_by_id.size()
+               ? groups_by_id[id].get()
+               : nullptr;
+  }
 
   // The principal of a subject, or nullptr.
   const Principal* Find(iam::v1::SubjectKind kind, absl::string_view id) const {
-    const PrincipalPtr* p =
-        (kind == iam::v1::SUBJECT_KIND_GROUP ? groups : people).Find(id);
-    return p ? p->get() : nullptr;
+    if (kind == iam::v1::SUBJECT_KIND_GROUP) {
+      const PrincipalPtr* p = groups.Find(id);
+      return p ? p->get() : nullptr;
+    }
+    return people.Find(id);
   }
+
+ private:
+  // Sets or (with nullptr) erases a group's principal in both indexes.
+  void SetGroup(absl::string_view name, int32_t id, PrincipalPtr group);
 };
 
 }  // namespace iam::authz::internal

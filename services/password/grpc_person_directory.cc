@@ -1,0 +1,46 @@
+#include "services/password/grpc_person_directory.h"
+
+#include <chrono>
+
+#include <grpcpp/client_context.h>
+
+#include "absl/strings/str_cat.h"
+#include "services/common/caller.h"
+
+namespace iam::password {
+
+GrpcPersonDirectory::GrpcPersonDirectory(std::shared_ptr<grpc::Channel> channel,
+                                         std::string principal,
+                                         std::string internal_token)
+    : stub_(iam::v1::IdentityService::NewStub(channel)),
+      principal_(std::move(principal)),
+      internal_token_(std::move(internal_token)) {}
+
+absl::StatusOr<PersonRecord> GrpcPersonDirectory::Get(absl::string_view id) {
+  grpc::ClientContext context;
+  context.AddMetadata(kCallerHeader, principal_);
+  if (!internal_token_.empty()) {
+    context.AddMetadata(kInternalTokenHeader, internal_token_);
+  }
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  iam::v1::GetPersonRequest request;
+  request.set_id(std::string(id));
+  iam::v1::GetPersonResponse response;
+  grpc::Status s = stub_->GetPerson(&context, request, &response);
+  if (s.error_code() == grpc::StatusCode::NOT_FOUND) {
+    return absl::NotFoundError(absl::StrCat("person '", id, "' does not exist"));
+  }
+  if (!s.ok()) {
+    // Fail closed: a person whose status cannot be read does not log in.
+    return absl::UnavailableError(
+        absl::StrCat("cannot read the person from the identity service: ",
+                     s.error_message()));
+  }
+  PersonRecord record;
+  record.id = response.person().id();
+  record.display_name = response.person().display_name();
+  record.status = response.person().status();
+  return record;
+}
+
+}  // namespace iam::password
