@@ -5,7 +5,8 @@
 // loads the deterministic data set of tests/dataset.h through the public API
 // (policy, people, role bindings), timing it and, when it knows the server's
 // pid, measuring the server's resident memory before and after. Then it runs
-// one load phase per --rpc: Check, or BatchCheck of --batch_size checks.
+// one load phase per --rpc: Check, BatchCheck of --batch_size checks, or the
+// gRPC health check (a unary call with no work behind it: the floor).
 //
 // Load model. Calls go out through the async CompletionQueue API from
 // --threads client threads (one channel, hence one HTTP/2 connection, each),
@@ -23,9 +24,22 @@
 // measured; calls count in the phase when they were sent (closed loop) or
 // due (open loop) inside the measured window, and the stragglers are awaited.
 //
-// Example, the runs of docs/BENCHMARKS.md:
-//   bazel run //tests:loadgen -- --spawn --setup --rpc=check,batch
-//       --half_rate --duration=10s --warmup=2s --concurrency=64
+// What else it reports, because the numbers mean little without it: the CPU
+// the client, the server and the rest of the machine used during each phase
+// (a neighbour's compile halves what the server gets on 2 cores), and the
+// share of checks whose permission is SYNC-audited, read back from the
+// server's policy (those are answered only once their audit record is
+// synced; one such check makes a whole BatchCheck wait). --audit_mode
+// re-declares the data set's permissions to measure the other modes.
+//
+// Exit status: 0 when every call succeeded, 3 when some failed or (open loop)
+// could not be sent on time, 1 when setup or the server failed, 2 for bad
+// flags.
+//
+// The runs of docs/BENCHMARKS.md:
+//   bazel build //tests:loadgen
+//   bazel-bin/tests/loadgen --spawn --setup --rpc=health,check,batch
+//       --half_rate --concurrency=64 --duration=10s --warmup=2s
 #include <signal.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -46,6 +60,7 @@
 #include <vector>
 
 #include <grpc/support/time.h>
+#include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 
 #include "absl/container/flat_hash_map.h"
@@ -111,8 +126,10 @@ ABSL_FLAG(std::string, audit_mode, "",
           "re-applies the policy.");
 
 ABSL_FLAG(std::string, rpc, "check",
-          "Load phases to run, comma-separated: check (Check) and/or batch "
-          "(BatchCheck of --batch_size). Empty: no load (setup only).");
+          "Load phases to run, comma-separated: check (Check), batch "
+          "(BatchCheck of --batch_size), health (grpc.health.v1 Check: a "
+          "unary call with no work behind it, the gRPC floor). Empty: no "
+          "load (setup only).");
 ABSL_FLAG(int, batch_size, 100, "Checks per BatchCheck call (1-1000).");
 ABSL_FLAG(int, concurrency, 64, "Outstanding calls at most, in total.");
 ABSL_FLAG(int, threads, 1,
@@ -272,7 +289,22 @@ iam::v1::PolicyDocument UnionPolicy(const iam::v1::PolicyDocument& server,
   return out;
 }
 
-iam::v1::AuditMode DefaultAuditMode(absl::string_view permission);
+// The audit mode the server gives a permission that leaves it out: the rule
+// documented at AuditMode in proto/iam/v1/policy.proto.
+iam::v1::AuditMode DefaultAuditMode(absl::string_view permission) {
+  absl::string_view system = permission.substr(0, permission.find('.'));
+  absl::string_view resource;
+  size_t dot = permission.find('.');
+  if (dot != absl::string_view::npos) {
+    resource = permission.substr(dot + 1);
+    resource = resource.substr(0, resource.find(':'));
+  }
+  if (system == "burning" || system == "area" || system == "badge" ||
+      absl::StartsWith(resource, "key_")) {
+    return iam::v1::AUDIT_MODE_SYNC;
+  }
+  return iam::v1::AUDIT_MODE_ASYNC;
+}
 
 // How much of a workload waits for a synced audit write.
 struct AuditMix {
@@ -294,7 +326,8 @@ AuditMix MeasureAuditMix(const iam::v1::PolicyDocument& policy,
   bool batch_sync = false;
   for (size_t i = 0; i < checks.size(); ++i) {
     auto it = modes.find(checks[i].permission());
-    // Undeclared permissions are denied; count them as not waiting.
+    // The server audits checks of undeclared permissions (always denied)
+    // asynchronously.
     bool is_sync = it != modes.end() && it->second == iam::v1::AUDIT_MODE_SYNC;
     sync += is_sync;
     batch_sync = batch_sync || is_sync;
@@ -418,23 +451,6 @@ iam::v1::Person PersonFor(const iam::v1::SyncSubjectRequest& subject,
                    : subject.status());
   for (const auto& g : subject.groups()) p.add_groups(g);
   return p;
-}
-
-// The audit mode the server gives a permission that leaves it out: the rule
-// documented at AuditMode in proto/iam/v1/policy.proto.
-iam::v1::AuditMode DefaultAuditMode(absl::string_view permission) {
-  absl::string_view system = permission.substr(0, permission.find('.'));
-  absl::string_view resource;
-  size_t dot = permission.find('.');
-  if (dot != absl::string_view::npos) {
-    resource = permission.substr(dot + 1);
-    resource = resource.substr(0, resource.find(':'));
-  }
-  if (system == "burning" || system == "area" || system == "badge" ||
-      absl::StartsWith(resource, "key_")) {
-    return iam::v1::AUDIT_MODE_SYNC;
-  }
-  return iam::v1::AUDIT_MODE_ASYNC;
 }
 
 absl::StatusOr<iam::v1::AuditMode> AuditModeFlag() {
@@ -583,7 +599,23 @@ absl::Status Setup(const std::shared_ptr<grpc::Channel>& channel,
 // ---------------------------------------------------------------------------
 // Load.
 
-enum class Rpc { kCheck, kBatch };
+// kHealth is grpc.health.v1.Health/Check, which iamd serves without doing
+// any work of its own: the cost of a bare unary call, the floor under Check.
+enum class Rpc { kCheck, kBatch, kHealth };
+
+constexpr char kHealthCheckMethod[] = "/grpc.health.v1.Health/Check";
+
+const char* RpcName(Rpc rpc) {
+  switch (rpc) {
+    case Rpc::kCheck:
+      return "check";
+    case Rpc::kBatch:
+      return "batch";
+    case Rpc::kHealth:
+      return "health";
+  }
+  return "?";
+}
 
 // The requests a phase cycles through.
 struct Workload {
@@ -592,7 +624,9 @@ struct Workload {
   std::vector<iam::v1::CheckRequest> checks;
   std::vector<iam::v1::BatchCheckRequest> batches;
 
-  size_t size() const { return rpc == Rpc::kCheck ? checks.size() : batches.size(); }
+  size_t size() const {
+    return rpc == Rpc::kBatch ? batches.size() : checks.size();
+  }
 };
 
 struct PhaseSpec {
@@ -607,7 +641,8 @@ class Worker {
  public:
   Worker(std::shared_ptr<grpc::Channel> channel, const Workload* workload,
          int max_outstanding, size_t first_request)
-      : stub_(iam::v1::AuthzService::NewStub(std::move(channel))),
+      : stub_(iam::v1::AuthzService::NewStub(channel)),
+        generic_stub_(std::move(channel)),
         workload_(workload),
         max_outstanding_(max_outstanding),
         next_request_(first_request) {}
@@ -690,6 +725,9 @@ class Worker {
         check_reader;
     std::unique_ptr<grpc::ClientAsyncResponseReader<iam::v1::BatchCheckResponse>>
         batch_reader;
+    grpc::ByteBuffer health;
+    std::unique_ptr<grpc::ClientAsyncResponseReader<grpc::ByteBuffer>>
+        health_reader;
   };
 
   void Send(int64_t intended_ns) {
@@ -698,7 +736,13 @@ class Worker {
     call->context.AddMetadata("x-iam-caller", caller_);
     call->context.set_deadline(std::chrono::system_clock::now() + timeout_);
     size_t i = next_request_++ % workload_->size();
-    if (workload_->rpc == Rpc::kCheck) {
+    if (workload_->rpc == Rpc::kHealth) {
+      // An empty HealthCheckRequest: the server's overall status.
+      call->health_reader = generic_stub_.PrepareUnaryCall(
+          &call->context, kHealthCheckMethod, empty_request_, &cq_);
+      call->health_reader->StartCall();
+      call->health_reader->Finish(&call->health, &call->status, call);
+    } else if (workload_->rpc == Rpc::kCheck) {
       call->check_reader =
           stub_->AsyncCheck(&call->context, workload_->checks[i], &cq_);
       call->check_reader->Finish(&call->check, &call->status, call);
@@ -721,6 +765,7 @@ class Worker {
       return;
     }
     ++tally_.ok_calls;
+    if (workload_->rpc == Rpc::kHealth) return;
     if (workload_->rpc == Rpc::kCheck) {
       ++tally_.decisions;
       if (call->check.allowed()) ++tally_.allowed;
@@ -733,6 +778,11 @@ class Worker {
   }
 
   std::unique_ptr<iam::v1::AuthzService::Stub> stub_;
+  grpc::GenericStub generic_stub_;
+  // A serialized empty HealthCheckRequest: zero bytes, but one slice (a
+  // ByteBuffer without any is not a message).
+  const grpc::Slice empty_slice_{""};
+  const grpc::ByteBuffer empty_request_{&empty_slice_, 1};
   const Workload* const workload_;
   const int max_outstanding_;
   size_t next_request_;
@@ -788,7 +838,9 @@ PhaseResult RunPhase(const PhaseSpec& spec, const Workload& workload,
   for (auto& w : workers) total.Merge(w->TakeTally());
   PhaseResult r = MakePhaseResult(total);
   r.name = spec.name;
-  r.rpc = spec.rpc == Rpc::kCheck ? "Check" : "BatchCheck";
+  r.rpc = spec.rpc == Rpc::kCheck   ? "Check"
+          : spec.rpc == Rpc::kBatch ? "BatchCheck"
+                                    : "Health/Check";
   r.batch_size = workload.batch_size;
   r.concurrency = concurrency;
   r.target_rate = spec.rate;
@@ -872,8 +924,10 @@ int Run(const char* argv0) {
       rpc = Rpc::kCheck;
     } else if (name == "batch") {
       rpc = Rpc::kBatch;
+    } else if (name == "health") {
+      rpc = Rpc::kHealth;
     } else {
-      std::cerr << "loadgen: --rpc takes check and/or batch, not '" << name
+      std::cerr << "loadgen: --rpc takes check, batch or health, not '" << name
                 << "'\n";
       return 2;
     }
@@ -1055,6 +1109,7 @@ int Run(const char* argv0) {
 
     Workload check_load{Rpc::kCheck, 1, checks, {}};
     Workload batch_load{Rpc::kBatch, batch_size, {}, {}};
+    Workload health_load{Rpc::kHealth, 1, {iam::v1::CheckRequest()}, {}};
     for (size_t i = 0; i < checks.size(); i += batch_size) {
       iam::v1::BatchCheckRequest b;
       for (size_t j = i; j < std::min(checks.size(), i + batch_size); ++j) {
@@ -1063,7 +1118,9 @@ int Run(const char* argv0) {
       batch_load.batches.push_back(std::move(b));
     }
     auto run = [&](const PhaseSpec& spec) {
-      const Workload& w = spec.rpc == Rpc::kCheck ? check_load : batch_load;
+      const Workload& w = spec.rpc == Rpc::kCheck   ? check_load
+                          : spec.rpc == Rpc::kBatch ? batch_load
+                                                    : health_load;
       PhaseResult r = RunPhase(spec, w, channels, server_pid);
       Out() << FormatPhaseText(r);
       Out().flush();
@@ -1074,8 +1131,7 @@ int Run(const char* argv0) {
       PhaseResult full = run(spec);
       if (absl::GetFlag(FLAGS_half_rate) && spec.rate == 0 &&
           full.calls_per_second() > 0) {
-        run({absl::StrCat(spec.rpc == Rpc::kCheck ? "check" : "batch",
-                          " half rate"),
+        run({absl::StrCat(RpcName(spec.rpc), " half rate"),
              spec.rpc, full.calls_per_second() / 2});
       }
     }

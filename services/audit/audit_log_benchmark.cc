@@ -8,8 +8,7 @@
 //    with what the authz service adds for an async-mode permission (the
 //    record and AppendAsync), with the log's writer running.
 //
-//   bazel run -c opt //services/audit:audit_log_benchmark -- \
-//       --benchmark_counters_tabular=true
+//   bazel run -c opt //services/audit:audit_log_benchmark -- --benchmark_counters_tabular=true
 //
 // Data goes to $AUDIT_BENCH_DIR (default /tmp), removed afterwards.
 #include <fcntl.h>

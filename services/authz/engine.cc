@@ -1,6 +1,7 @@
 #include "services/authz/engine.h"
 
 #include <algorithm>
+#include <cstring>
 #include <deque>
 #include <initializer_list>
 #include <tuple>
@@ -8,9 +9,11 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
+#include "absl/container/inlined_vector.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/strip.h"
+#include "absl/types/span.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -40,40 +43,34 @@ constexpr absl::string_view kBindingIdPrefix = "rb-";
 // How many offending names an error message lists.
 constexpr int kMaxNamedInError = 5;
 
-// Concatenates with one exact allocation and no zero-fill: decision reasons
-// are built on the hot path.
-std::string Concat(std::initializer_list<absl::string_view> parts) {
+// The parts joined, in one allocation and one memcpy per part: decision
+// reasons are built on the hot path.
+std::string Concat(absl::Span<const absl::string_view> parts) {
   size_t size = 0;
   for (absl::string_view p : parts) size += p.size();
-  std::string out;
-  out.reserve(size);
-  for (absl::string_view p : parts) out.append(p.data(), p.size());
+  std::string out(size, '\0');
+  char* at = &out[0];
+  for (absl::string_view p : parts) {
+    if (!p.empty()) std::memcpy(at, p.data(), p.size());
+    at += p.size();
+  }
   return out;
 }
 
-// "allowed by binding rb-1 (person p1): role a -> b at scope site/sz", in one
-// allocation.
+// "allowed by binding rb-1 (person p1): role a -> b at scope site/sz".
 std::string AllowReason(const iam::v1::RoleBinding& b,
                         const std::vector<std::string>& role_path) {
-  constexpr absl::string_view kArrow = " -> ";
-  const absl::string_view who =
-      b.subject().kind() == iam::v1::SUBJECT_KIND_GROUP ? " (group " : " (person ";
-  const std::initializer_list<absl::string_view> head = {
-      "allowed by binding ", b.id(), who, b.subject().id(), "): role "};
-  const std::initializer_list<absl::string_view> tail = {" at scope ", b.scope()};
-  size_t size = 0;
-  for (absl::string_view p : head) size += p.size();
-  for (absl::string_view p : tail) size += p.size();
-  for (const std::string& r : role_path) size += r.size() + kArrow.size();
-  std::string out;
-  out.reserve(size);
-  for (absl::string_view p : head) out.append(p.data(), p.size());
+  absl::InlinedVector<absl::string_view, 24> parts = {
+      "allowed by binding ", b.id(),
+      b.subject().kind() == iam::v1::SUBJECT_KIND_GROUP ? " (group " : " (person ",
+      b.subject().id(), "): role "};
   for (size_t i = 0; i < role_path.size(); ++i) {
-    if (i > 0) out.append(kArrow.data(), kArrow.size());
-    out.append(role_path[i]);
+    if (i > 0) parts.push_back(" -> ");
+    parts.push_back(role_path[i]);
   }
-  for (absl::string_view p : tail) out.append(p.data(), p.size());
-  return out;
+  parts.push_back(" at scope ");
+  parts.push_back(b.scope());
+  return Concat(parts);
 }
 
 std::string Key(absl::string_view prefix, absl::string_view name) {

@@ -255,6 +255,27 @@ TEST_F(EngineTest, GroupBindingsApplyToMembersOnly) {
   EXPECT_FALSE(Check("alice", kFlash, "site/sz").allowed);
 }
 
+TEST_F(EngineTest, DeletingGroupBindingsRevokesFromMembers) {
+  const std::string first =
+      Bind(Binding(iam::v1::SUBJECT_KIND_GROUP, "burners", "burner", "site/sz"));
+  Bind(Binding(iam::v1::SUBJECT_KIND_GROUP, "burners", "viewer", "/"));
+  ASSERT_TRUE(Check("alice", kFlash, "site/sz").allowed);
+  ASSERT_TRUE(engine_->DeleteBinding(first).ok());
+  EXPECT_FALSE(Check("alice", kFlash, "site/sz").allowed);
+  EXPECT_TRUE(Check("alice", kView, "site/sz").allowed);
+
+  iam::v1::Subject burners;
+  burners.set_kind(iam::v1::SUBJECT_KIND_GROUP);
+  burners.set_id("burners");
+  ASSERT_TRUE(engine_->DeleteBindingsOf(burners).ok());
+  EXPECT_FALSE(Check("alice", kView, "site/sz").allowed);
+  EXPECT_THAT(engine_->snapshot()->ListBindings(burners, "", "", "", 0), IsEmpty());
+
+  // A group bound again works as before.
+  Bind(Binding(iam::v1::SUBJECT_KIND_GROUP, "burners", "burner", "/"));
+  EXPECT_TRUE(Check("alice", kFlash, "site/sz/line/4").allowed);
+}
+
 TEST_F(EngineTest, SuspendingAPersonRevokesImmediately) {
   Bind(PersonBinding("alice", "viewer", "/"));
   ASSERT_TRUE(Check("alice", kView, "/").allowed);

@@ -534,12 +534,12 @@ TEST(RocksDbStoreTest, ReopenWithAnExtraColumnCreatesIt) {
     ASSERT_TRUE(Put(*store, kIdentityColumn, "p/1", "alice").ok());
   }
   std::vector<std::string> columns = DefaultColumns();
-  columns.push_back("badge");
+  columns.push_back("extra_column");
   auto store = OpenOrDie(dir, columns);
   ASSERT_NE(store, nullptr);
   EXPECT_EQ(*store->Get(kIdentityColumn, "p/1"), "alice");
-  EXPECT_EQ(*Put(*store, "badge", "b/1", "issued"), 2);
-  EXPECT_EQ(*store->Get("badge", "b/1"), "issued");
+  EXPECT_EQ(*Put(*store, "extra_column", "b/1", "issued"), 2);
+  EXPECT_EQ(*store->Get("extra_column", "b/1"), "issued");
 }
 
 TEST(RocksDbStoreTest, ColumnsLeftOutStayOnDiskButAreUnreachable) {

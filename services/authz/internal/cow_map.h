@@ -16,6 +16,8 @@
 #include <array>
 #include <bitset>
 #include <cstddef>
+#include <cstdint>
+#include <cstring>
 #include <memory>
 #include <string>
 #include <utility>
@@ -27,15 +29,55 @@
 
 namespace iam::authz::internal {
 
-// A string key with its hash, for looking a key up again without hashing it:
-// a person's group names are hashed once, when the person is synced.
+// A string key with its hash: a lookup hashes once, for the shard and for
+// the slot within it.
 struct PrehashedKey {
   absl::string_view key;
   size_t hash;
 };
+
+// A fast string hash for the decision path's tables: eight bytes per step
+// and a full avalanche at the end (flat_hash_map uses the low bits, the
+// shards the high ones). Not seeded: the tables hold admin-declared names
+// and ids, and a lookup's cost is bounded by the table, not by the key.
 inline size_t HashKey(absl::string_view key) {
-  return absl::Hash<absl::string_view>{}(key);
+  constexpr uint64_t kMul = 0x9e3779b97f4a7c15ULL;
+  uint64_t h = key.size() * kMul;
+  const char* p = key.data();
+  size_t n = key.size();
+  for (; n >= 8; p += 8, n -= 8) {
+    uint64_t v;
+    std::memcpy(&v, p, 8);
+    h = (h ^ v) * kMul;
+    h ^= h >> 32;
+  }
+  if (n > 0) {
+    uint64_t v = 0;
+    std::memcpy(&v, p, n);
+    h = (h ^ v) * kMul;
+    h ^= h >> 32;
+  }
+  // fmix64 of MurmurHash3.
+  h ^= h >> 33;
+  h *= 0xff51afd7ed558ccdULL;
+  h ^= h >> 33;
+  h *= 0xc4ceb9fe1a85ec53ULL;
+  h ^= h >> 33;
+  return static_cast<size_t>(h);
 }
+
+// HashKey and equality for string-keyed absl tables, transparent so that a
+// lookup by absl::string_view allocates nothing.
+struct StringKeyHash {
+  using is_transparent = void;
+  size_t operator()(absl::string_view s) const { return HashKey(s); }
+};
+struct StringKeyEq {
+  using is_transparent = void;
+  bool operator()(absl::string_view a, absl::string_view b) const {
+    return a == b;
+  }
+};
 
 // A string-keyed hash map split into kShards shards. A lookup hashes its key
 // once, for both the shard and the slot within it.

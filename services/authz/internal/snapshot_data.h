@@ -20,7 +20,6 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/inlined_vector.h"
 #include "absl/strings/string_view.h"
-#include "absl/time/time.h"
 #include "proto/iam/v1/authz.pb.h"
 #include "proto/iam/v1/policy.pb.h"
 #include "services/authz/internal/cow_map.h"
@@ -129,14 +128,15 @@ class PolicyIndex {
  private:
   PolicyIndex() = default;
 
-  static int32_t Lookup(const absl::flat_hash_map<std::string, int32_t>& ids,
-                        absl::string_view name) {
+  using NameTable =
+      absl::flat_hash_map<std::string, int32_t, StringKeyHash, StringKeyEq>;
+  static int32_t Lookup(const NameTable& ids, absl::string_view name) {
     auto it = ids.find(name);
     return it == ids.end() ? -1 : it->second;
   }
 
   PolicyModel model_;
-  absl::flat_hash_map<std::string, int32_t> perm_ids_, role_ids_, scope_ids_;
+  NameTable perm_ids_, role_ids_, scope_ids_;
   std::vector<std::string> perm_names_, role_names_, scope_paths_;
   std::vector<uint8_t> perm_audit_modes_;  // by permission id
   std::vector<int32_t> scope_parent_;  // -1 for the root and undeclared
