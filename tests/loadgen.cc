@@ -17,8 +17,8 @@
 //              total) whatever the server does; the latency of a call is
 //              measured from the time it was due, so that a stalled server
 //              shows up in the percentiles instead of silently slowing the
-//              sender (coordinated omission). Sends that are still due at
-//              the end because every slot stayed busy are counted as missed.
+//              sender (coordinated omission). A send due while every slot
+//              is busy goes out late, as soon as one frees.
 // With --half_rate, each closed-loop phase is followed by an open-loop phase
 // at half the calls/s it measured. The first --warmup of each phase is not
 // measured; calls count in the phase when they were sent (closed loop) or
@@ -33,8 +33,8 @@
 // re-declares the data set's permissions to measure the other modes.
 //
 // Exit status: 0 when every call succeeded, 3 when some failed or (open loop)
-// could not be sent on time, 1 when setup or the server failed, 2 for bad
-// flags.
+// were never sent because the server stopped answering, 1 when setup or the
+// server failed, 2 for bad flags.
 //
 // The runs of docs/BENCHMARKS.md:
 //   bazel build //tests:loadgen
@@ -149,6 +149,11 @@ ABSL_FLAG(int, checks, 100000,
           "Distinct check requests generated from the data set and cycled "
           "through.");
 ABSL_FLAG(uint64_t, check_seed, 7, "Seed of GenerateChecks.");
+ABSL_FLAG(absl::Duration, settle_max, absl::Seconds(60),
+          "After each phase, wait until the server is idle (below 0.05 "
+          "cores over 0.5 s: queued work such as buffered audit records is "
+          "done) for at most this long, and report how long it took. Needs "
+          "the server's pid. 0: do not wait.");
 ABSL_FLAG(absl::Duration, call_timeout, absl::Seconds(10),
           "Deadline of each call.");
 ABSL_FLAG(bool, json, false,
@@ -647,12 +652,12 @@ class Worker {
         max_outstanding_(max_outstanding),
         next_request_(first_request) {}
 
-  // Runs the phase: sends from `start_ns` until `end_ns`, measuring calls
-  // whose intended start is in [measure_ns, end_ns); then awaits the calls
-  // still outstanding. Open loop when `interval_ns` > 0: sends are due at
+  // Runs the phase: sends from now until `end_ns`, measuring calls whose
+  // intended start is in [measure_ns, end_ns); then awaits the calls still
+  // outstanding. Open loop when `interval_ns` > 0: sends are due at
   // first_due_ns + k * interval_ns.
-  void Run(int64_t start_ns, int64_t measure_ns, int64_t end_ns,
-           double interval_ns, int64_t first_due_ns) {
+  void Run(int64_t measure_ns, int64_t end_ns, double interval_ns,
+           int64_t first_due_ns) {
     measure_ns_ = measure_ns;
     end_ns_ = end_ns;
     const bool open = interval_ns > 0;
@@ -665,21 +670,21 @@ class Worker {
     while (true) {
       int64_t now = NowNs();
       const bool sending = now < end_ns;
-      if (sending) {
-        if (!open) {
-          while (outstanding_ < max_outstanding_) Send(NowNs());
-        } else {
-          while (outstanding_ < max_outstanding_ && due(k) <= now &&
-                 due(k) < end_ns) {
-            Send(due(k++));
-          }
+      if (open) {
+        // Every send due before the end goes out, late if the slots were
+        // busy (its latency still counts from when it was due).
+        while (outstanding_ < max_outstanding_ && due(k) <= now &&
+               due(k) < end_ns) {
+          Send(due(k++));
         }
+      } else if (sending) {
+        while (outstanding_ < max_outstanding_) Send(NowNs());
       }
       if (!sending && outstanding_ == 0) break;
       // Wake for the next completion, or for the next due send, or at the
       // end of sending; after that, drain.
       int64_t wake = sending ? end_ns : now + int64_t{60} * 1000000000;
-      if (open && sending && outstanding_ < max_outstanding_) {
+      if (open && outstanding_ < max_outstanding_ && due(k) < end_ns) {
         wake = std::min(wake, due(k));
       }
       gpr_timespec deadline =
@@ -698,7 +703,7 @@ class Worker {
       }
     }
     if (open) {
-      // Due in the measured window but never sent: every slot stayed busy.
+      // Due in the measured window but never sent: the drain gave up.
       for (int64_t i = k; due(i) < end_ns; ++i) {
         if (due(i) >= measure_ns) ++tally_.missed_sends;
       }
@@ -828,7 +833,7 @@ PhaseResult RunPhase(const PhaseSpec& spec, const Workload& workload,
     running.emplace_back([&, t, first_due] {
       std::this_thread::sleep_for(std::chrono::nanoseconds(
           std::max<int64_t>(0, start_ns - NowNs())));
-      workers[t]->Run(start_ns, measure_ns, end_ns, interval_ns, first_due);
+      workers[t]->Run(measure_ns, end_ns, interval_ns, first_due);
     });
   }
   for (auto& t : running) t.join();
@@ -854,6 +859,20 @@ PhaseResult RunPhase(const PhaseSpec& spec, const Workload& workload,
   return r;
 }
 
+// Waits until `pid` uses less than 0.05 cores over half a second, for at most
+// `max`. Returns the seconds waited, or -1 if it was still busy at `max`.
+double WaitForIdleServer(pid_t pid, absl::Duration max) {
+  const int64_t start_ns = NowNs();
+  const int64_t deadline_ns = start_ns + absl::ToInt64Nanoseconds(max);
+  while (NowNs() < deadline_ns) {
+    double before = ProcessCpuSeconds(pid);
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    double used = ProcessCpuSeconds(pid) - before;
+    if (before < 0 || used < 0.025) return (NowNs() - start_ns) / 1e9;
+  }
+  return -1;
+}
+
 // One synchronous call, to fail fast with the server's own words when the
 // caller may not check or the data set is not there.
 absl::Status Probe(const std::shared_ptr<grpc::Channel>& channel,
@@ -870,6 +889,18 @@ absl::Status Probe(const std::shared_ptr<grpc::Channel>& channel,
   }
   return absl::OkStatus();
 }
+
+// Removes `dir` (and the harness's port file beside it) on destruction,
+// unless empty.
+struct TempDirRemover {
+  std::string dir;
+  ~TempDirRemover() {
+    if (dir.empty()) return;
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
+    std::filesystem::remove(dir + ".port", ec);
+  }
+};
 
 // The spawned server, for the interrupt handler: an interrupted run must not
 // leave an iamd behind.
@@ -975,14 +1006,21 @@ int Run(const char* argv0) {
     return 2;
   }
 
+  // Declared before `iamd`, so destroyed after it: the fresh data directory
+  // goes once the server is gone, on every way out of this function.
+  TempDirRemover remove_data_dir;
   std::unique_ptr<IamdProcess> iamd;
   std::string data_dir;
   std::string address = target;
   pid_t server_pid = absl::GetFlag(FLAGS_server_pid);
   if (spawn) {
     FindRunfiles(argv0);
-    data_dir = absl::GetFlag(FLAGS_data_dir).empty() ? NewTempDir("loadgen")
-                                                     : absl::GetFlag(FLAGS_data_dir);
+    if (absl::GetFlag(FLAGS_data_dir).empty()) {
+      data_dir = NewTempDir("loadgen");
+      if (!absl::GetFlag(FLAGS_keep_data)) remove_data_dir.dir = data_dir;
+    } else {
+      data_dir = absl::GetFlag(FLAGS_data_dir);
+    }
     std::vector<std::string> extra;
     for (absl::string_view f :
          absl::StrSplit(absl::GetFlag(FLAGS_iamd_flags), ',', absl::SkipEmpty())) {
@@ -1123,10 +1161,34 @@ int Run(const char* argv0) {
                                                     : health_load;
       PhaseResult r = RunPhase(spec, w, channels, server_pid);
       Out() << FormatPhaseText(r);
+      if (server_pid > 0) {
+        Out() << "   server RSS   " << Mib(RssKib(server_pid)) << " after the phase";
+        if (absl::GetFlag(FLAGS_settle_max) > absl::ZeroDuration()) {
+          double waited =
+              WaitForIdleServer(server_pid, absl::GetFlag(FLAGS_settle_max));
+          if (waited < 0) {
+            Out() << "; still busy " << absl::GetFlag(FLAGS_settle_max)
+                  << " later (work queued during the phase)";
+          } else {
+            Out() << absl::StrFormat(
+                "; idle %.1f s later%s", waited,
+                waited > 1 ? " (it was working off what the phase queued)" : "");
+          }
+          r.settle_seconds = waited;
+        }
+        Out() << "\n";
+      }
       Out().flush();
       results.push_back(r);
       return r;
     };
+    if (server_pid > 0 && absl::GetFlag(FLAGS_settle_max) > absl::ZeroDuration()) {
+      double waited = WaitForIdleServer(server_pid, absl::GetFlag(FLAGS_settle_max));
+      Out() << "server: "
+            << (waited < 0 ? std::string("still busy; starting anyway")
+                           : absl::StrFormat("idle (after %.1f s)", waited))
+            << "\n";
+    }
     for (const PhaseSpec& spec : phases) {
       PhaseResult full = run(spec);
       if (absl::GetFlag(FLAGS_half_rate) && spec.rate == 0 &&
@@ -1151,10 +1213,6 @@ int Run(const char* argv0) {
     if (stopped != 0) exit_code = std::max(exit_code, 1);
     if (absl::GetFlag(FLAGS_keep_data)) {
       Out() << "server: data kept in " << data_dir << "\n";
-    } else if (absl::GetFlag(FLAGS_data_dir).empty()) {
-      std::error_code ec;
-      std::filesystem::remove_all(data_dir, ec);
-      std::filesystem::remove(data_dir + ".port", ec);
     }
   }
   if (absl::GetFlag(FLAGS_json)) {

@@ -107,8 +107,10 @@ std::string FormatPhaseText(const PhaseResult& r) {
       r.seconds);
   absl::StrAppendFormat(&out, "   calls/s      %12.0f   (ok %d, failed %d)\n",
                         r.calls_per_second(), r.ok_calls, r.error_calls);
-  absl::StrAppendFormat(&out, "   decisions/s  %12.0f   allowed %.1f%%\n",
-                        r.decisions_per_second(), 100 * r.allowed_fraction());
+  if (r.decisions > 0) {
+    absl::StrAppendFormat(&out, "   decisions/s  %12.0f   allowed %.1f%%\n",
+                          r.decisions_per_second(), 100 * r.allowed_fraction());
+  }
   absl::StrAppendFormat(
       &out, "   latency ms   p50 %s  p90 %s  p99 %s  p99.9 %s  max %s  mean %s\n",
       Millis(r.latency.p50), Millis(r.latency.p90), Millis(r.latency.p99),
@@ -117,7 +119,7 @@ std::string FormatPhaseText(const PhaseResult& r) {
   absl::StrAppend(&out, "   errors       ", ErrorsText(r), "\n");
   if (r.target_rate > 0) {
     absl::StrAppend(&out, "   missed sends ", r.missed_sends,
-                    " (due but not sent: all calls outstanding)\n");
+                    " (due but never sent: the server stopped answering)\n");
   }
   absl::StrAppendFormat(&out, "   cpu cores    client %.2f  server %s  other %.2f\n",
                         r.client_cores,
@@ -151,14 +153,16 @@ std::string FormatPhaseJson(const PhaseResult& r) {
       ",\"mean\":", Millis(static_cast<int64_t>(r.latency.mean)), "}",
       ",\"client_cores\":", absl::StrFormat("%.2f", r.client_cores),
       ",\"server_cores\":", absl::StrFormat("%.2f", r.server_cores),
-      ",\"other_cores\":", absl::StrFormat("%.2f", r.other_cores), "}");
+      ",\"other_cores\":", absl::StrFormat("%.2f", r.other_cores),
+      ",\"settle_seconds\":", absl::StrFormat("%.1f", r.settle_seconds), "}");
 }
 
 std::string FormatMarkdownTable(const std::vector<PhaseResult>& results) {
   std::string out =
       "| phase | load | calls/s | decisions/s | p50 ms | p90 ms | p99 ms | "
-      "p99.9 ms | max ms | allowed | errors | cores client/server/other |\n"
-      "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|\n";
+      "p99.9 ms | max ms | allowed | errors | cores client/server/other | "
+      "server busy after |\n"
+      "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|---:|\n";
   for (const PhaseResult& r : results) {
     std::string load =
         r.target_rate > 0
@@ -166,15 +170,22 @@ std::string FormatMarkdownTable(const std::vector<PhaseResult>& results) {
                               r.concurrency)
             : absl::StrFormat("closed, %d out", r.concurrency);
     absl::StrAppendFormat(
-        &out, "| %s | %s | %.0f | %.0f | %s | %s | %s | %s | %s | %.1f%% | %s | %s |\n",
-        r.name, load, r.calls_per_second(), r.decisions_per_second(),
+        &out, "| %s | %s | %.0f | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
+        r.name, load, r.calls_per_second(),
+        r.decisions > 0 ? absl::StrFormat("%.0f", r.decisions_per_second())
+                        : std::string("–"),
         Millis(r.latency.p50), Millis(r.latency.p90), Millis(r.latency.p99),
         Millis(r.latency.p999), Millis(r.latency.max),
-        100 * r.allowed_fraction(), ErrorsText(r),
-        absl::StrFormat("%.2f / %s", r.client_cores,
+        r.decisions > 0 ? absl::StrFormat("%.1f%%", 100 * r.allowed_fraction())
+                        : std::string("–"),
+        ErrorsText(r),
+        absl::StrFormat("%.2f / %s / %.2f", r.client_cores,
                         r.server_cores < 0
                             ? std::string("n/a")
-                            : absl::StrFormat("%.2f", r.server_cores)));
+                            : absl::StrFormat("%.2f", r.server_cores),
+                        r.other_cores),
+        r.settle_seconds < 0 ? std::string("> limit")
+                             : absl::StrFormat("%.1f s", r.settle_seconds));
   }
   return out;
 }

@@ -27,8 +27,8 @@ struct PhaseTally {
   // Decisions returned by OK calls, and how many of them allowed.
   int64_t decisions = 0;
   int64_t allowed = 0;
-  // Open loop only: sends that were due inside the window but never went out
-  // because `concurrency` calls were already outstanding until the end.
+  // Open loop only: sends due inside the window that never went out, because
+  // the outstanding calls did not finish before the drain gave up.
   int64_t missed_sends = 0;
 
   // Adds `other` into this tally.
@@ -71,6 +71,10 @@ struct PhaseResult {
   // CPU the rest of the machine used meanwhile (other processes, steal): a
   // busy neighbour makes every other number here pessimistic.
   double other_cores = 0;
+  // Seconds the server kept working after the phase (e.g. writing buffered
+  // audit records); -1 if it was still busy when we stopped waiting, 0 if
+  // not measured.
+  double settle_seconds = 0;
 
   double calls_per_second() const {
     return seconds > 0 ? (ok_calls + error_calls) / seconds : 0;

@@ -66,8 +66,12 @@ TEST(FormatTest, NamesErrorCodesInEveryRendering) {
   r.seconds = 1;
   EXPECT_NE(FormatPhaseText(r).find("UNAVAILABLE=1"), std::string::npos);
   EXPECT_NE(FormatPhaseJson(r).find("\"UNAVAILABLE\":1"), std::string::npos);
-  EXPECT_NE(FormatMarkdownTable({r}).find("| check full load |"),
-            std::string::npos);
+  r.client_cores = 0.5;
+  r.server_cores = 1.25;
+  r.other_cores = 0.125;
+  const std::string table = FormatMarkdownTable({r});
+  EXPECT_NE(table.find("| check full load |"), std::string::npos);
+  EXPECT_NE(table.find("| 0.50 / 1.25 / 0.12 |"), std::string::npos) << table;
   EXPECT_EQ(StatusCodeName(16), "UNAUTHENTICATED");
   EXPECT_EQ(StatusCodeName(99), "CODE_99");
 }

@@ -430,6 +430,15 @@ void StoreAuditLog::AppendThen(AuditRecord record, AppendCallback done) {
 void StoreAuditLog::AppendAsync(AuditRecord record) {
   record.set_time_unix_micros(absl::ToUnixMicros(clock_->Now()));
   absl::MutexLock lock(&mu_);
+  if (queue_.size() >= options_.max_async_backlog) {
+    // The writer is behind: wake it now and wait until it has taken the
+    // queue, rather than buffer without bound.
+    ++urgent_;
+    auto room = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+      return queue_.size() < options_.max_async_backlog || stopping_;
+    };
+    mu_.Await(absl::Condition(&room));
+  }
   queue_.emplace_back();
   Pending& p = queue_.back();
   p.record = std::move(record);

@@ -107,6 +107,11 @@ class StoreAuditLog final : public AuditLog {
     // Buffered records beyond this are dropped (with a message on stderr)
     // while the store keeps failing, so memory stays bounded.
     size_t max_buffered_records = size_t{1} << 20;
+    // AppendAsync waits (back-pressure on the deciding caller) while this
+    // many records are already queued, so that a writer that falls behind
+    // cannot grow memory without bound nor widen what a crash may lose
+    // beyond one write plus this backlog.
+    size_t max_async_backlog = 65536;
     // Alert rules (ValidateAlertRules must accept them).
     std::vector<iam::v1::AuditAlertRule> alert_rules;
     // Records older than this are pruned at a checkpoint boundary, checked
