@@ -23,6 +23,8 @@
 namespace iam::testing {
 namespace {
 
+constexpr int kCheckers = 6;
+
 using SteadyClock = std::chrono::steady_clock;
 
 struct Observation {
@@ -93,7 +95,7 @@ TEST(LeaveRevocationTest, NoAllowAfterLeaveAndEverythingIsGone) {
   absl::Mutex mu;
   std::vector<Observation> observations;
   std::vector<std::thread> checkers;
-  for (int t = 0; t < 6; ++t) {
+  for (int t = 0; t < kCheckers; ++t) {
     checkers.emplace_back([&] {
       std::vector<Observation> local;
       while (!stop.load()) {
@@ -132,7 +134,11 @@ TEST(LeaveRevocationTest, NoAllowAfterLeaveAndEverythingIsGone) {
   }
   const SteadyClock::time_point returned = SteadyClock::now();
   const int at_return = total.load();
-  while (total.load() < std::max(at_return + 1000, 2000)) std::this_thread::yield();
+  // Each checker has at most one check in flight when Leave returns, so
+  // this many more guarantees 1,000 that started after it.
+  while (total.load() < std::max(at_return + 1000 + kCheckers, 2000)) {
+    std::this_thread::yield();
+  }
   stop = true;
   for (auto& t : checkers) t.join();
 
@@ -205,20 +211,26 @@ TEST(LeaveRevocationTest, NoAllowAfterLeaveAndEverythingIsGone) {
     EXPECT_EQ(again.status_revision(), left.status_revision());
   }
   {
-    grpc::ClientContext ctx;
-    PrepareContext(&ctx, "admin");
+    // The person's story also holds thousands of check decisions: follow
+    // every page.
     iam::v1::QueryAuditRequest req;
     req.set_person_id("p-leaver");
     req.set_page_size(1000);
-    iam::v1::QueryAuditResponse resp;
-    ASSERT_TRUE(audit->Query(&ctx, req, &resp).ok());
     bool leave_record = false, status_record = false;
-    for (const auto& r : resp.records()) {
-      if (r.action() == "lifecycle.leave" && r.target() == "HR-LEAVE-1") leave_record = true;
-      if (r.action() == "identity.person.update" &&
-          r.reason().find("HR HR-LEAVE-1:") != std::string::npos) {
-        status_record = true;
+    for (int page = 0; page < 200; ++page) {
+      grpc::ClientContext page_ctx;
+      PrepareContext(&page_ctx, "admin");
+      iam::v1::QueryAuditResponse resp;
+      ASSERT_TRUE(audit->Query(&page_ctx, req, &resp).ok());
+      for (const auto& r : resp.records()) {
+        if (r.action() == "lifecycle.leave" && r.target() == "HR-LEAVE-1") leave_record = true;
+        if (r.action() == "identity.person.update" &&
+            r.reason().find("HR HR-LEAVE-1:") != std::string::npos) {
+          status_record = true;
+        }
       }
+      if (resp.next_page_token().empty()) break;
+      req.set_page_token(resp.next_page_token());
     }
     EXPECT_TRUE(leave_record);
     EXPECT_TRUE(status_record);

@@ -431,9 +431,8 @@ void StoreAuditLog::AppendAsync(AuditRecord record) {
   record.set_time_unix_micros(absl::ToUnixMicros(clock_->Now()));
   absl::MutexLock lock(&mu_);
   if (queue_.size() >= options_.max_async_backlog) {
-    // The writer is behind: wake it now and wait until it has taken the
-    // queue, rather than buffer without bound.
-    ++urgent_;
+    // The writer is behind: it wakes on a full backlog (see WriterLoop);
+    // wait until it has taken the queue, rather than buffer without bound.
     auto room = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
       return queue_.size() < options_.max_async_backlog || stopping_;
     };
@@ -519,7 +518,9 @@ void StoreAuditLog::WriterLoop() {
     {
       absl::MutexLock lock(&mu_);
       auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-        return stopping_ || urgent_ > 0;
+        // A full async backlog wakes the writer too: appenders wait on it.
+        return stopping_ || urgent_ > 0 ||
+               queue_.size() >= options_.max_async_backlog;
       };
       mu_.AwaitWithDeadline(absl::Condition(&ready), next_flush);
       work.swap(queue_);
