@@ -1,28 +1,14 @@
 #include "services/authz/authz_client.h"
 
-#include <chrono>
 
 #include "absl/strings/str_cat.h"
 #include "services/common/caller.h"
+#include "services/common/grpc_status.h"
 
 namespace iam::authz {
 namespace {
 
-constexpr auto kDeadline = std::chrono::seconds(10);
-
-void Prepare(grpc::ClientContext* context, const std::string& principal,
-             const std::string& internal_token) {
-  context->AddMetadata(kCallerHeader, principal);
-  if (!internal_token.empty()) {
-    context->AddMetadata(kInternalTokenHeader, internal_token);
-  }
-  context->set_deadline(std::chrono::system_clock::now() + kDeadline);
-}
-
-absl::Status FromGrpc(const grpc::Status& s) {
-  return absl::Status(static_cast<absl::StatusCode>(s.error_code()),
-                      s.error_message());
-}
+constexpr absl::Duration kDeadline = absl::Seconds(10);
 
 }  // namespace
 
@@ -35,7 +21,7 @@ GrpcAuthorizer::GrpcAuthorizer(std::shared_ptr<grpc::Channel> channel,
 absl::Status GrpcAuthorizer::Require(absl::string_view caller,
                                      absl::string_view permission) {
   grpc::ClientContext context;
-  Prepare(&context, principal_, internal_token_);
+  PrepareInternalCall(&context, principal_, internal_token_, kDeadline);
   iam::v1::CheckRequest request;
   request.set_person_id(std::string(caller));
   request.set_permission(std::string(permission));
@@ -63,13 +49,13 @@ GrpcSubjectSink::GrpcSubjectSink(std::shared_ptr<grpc::Channel> channel,
 
 absl::Status GrpcSubjectSink::Sync(const iam::v1::Person& person) {
   grpc::ClientContext context;
-  Prepare(&context, principal_, internal_token_);
+  PrepareInternalCall(&context, principal_, internal_token_, kDeadline);
   iam::v1::SyncSubjectRequest request;
   request.set_person_id(person.id());
   request.set_status(person.status());
   for (const auto& g : person.groups()) request.add_groups(g);
   iam::v1::WriteResponse response;
-  return FromGrpc(stub_->SyncSubject(&context, request, &response));
+  return FromGrpcStatus(stub_->SyncSubject(&context, request, &response));
 }
 
 }  // namespace iam::authz

@@ -1,7 +1,6 @@
 #include "services/badge/grpc_grant_source.h"
 
 #include <algorithm>
-#include <chrono>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -11,15 +10,11 @@ namespace iam::badge {
 namespace {
 
 // Admission waits on these calls; a door should not hang on a stuck service.
-constexpr auto kDeadline = std::chrono::seconds(2);
+constexpr absl::Duration kDeadline = absl::Seconds(2);
 
 void Prepare(grpc::ClientContext* context, const std::string& principal,
              const std::string& internal_token) {
-  context->AddMetadata(kCallerHeader, principal);
-  if (!internal_token.empty()) {
-    context->AddMetadata(kInternalTokenHeader, internal_token);
-  }
-  context->set_deadline(std::chrono::system_clock::now() + kDeadline);
+  PrepareInternalCall(context, principal, internal_token, kDeadline);
 }
 
 absl::Status FromGrpc(absl::string_view service, const grpc::Status& s) {

@@ -3,6 +3,7 @@
 #include "absl/random/random.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 
 namespace iam {
 namespace {
@@ -27,6 +28,17 @@ absl::Status ValidateCallerId(absl::string_view id) {
 }
 
 }  // namespace
+
+void PrepareInternalCall(grpc::ClientContext* context,
+                         absl::string_view principal,
+                         absl::string_view internal_token,
+                         absl::Duration timeout) {
+  context->AddMetadata(kCallerHeader, std::string(principal));
+  if (!internal_token.empty()) {
+    context->AddMetadata(kInternalTokenHeader, std::string(internal_token));
+  }
+  context->set_deadline(absl::ToChronoTime(absl::Now() + timeout));
+}
 
 bool IsLoopbackPeer(absl::string_view peer) {
   return absl::StartsWith(peer, "ipv4:127.") ||

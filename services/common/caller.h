@@ -13,10 +13,12 @@
 
 #include <string>
 
+#include <grpcpp/client_context.h>
 #include <grpcpp/server_context.h>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 
 namespace iam {
 
@@ -46,6 +48,14 @@ std::string NewInternalToken();
 // The authenticated caller of `context`, or UNAUTHENTICATED saying why.
 absl::StatusOr<std::string> CallerFromContext(
     const grpc::ServerContextBase& context, const CallerConfig& config);
+
+// Names `principal` as the caller of an in-process call between co-hosted
+// services, proves it with `internal_token` (if non-empty), and sets the
+// deadline `timeout` from now. The client side of CallerFromContext.
+void PrepareInternalCall(grpc::ClientContext* context,
+                         absl::string_view principal,
+                         absl::string_view internal_token,
+                         absl::Duration timeout);
 
 // True for peers such as "ipv4:127.0.0.1:5555", "ipv6:[::1]:5555", or
 // in-process channels.

@@ -15,6 +15,9 @@ namespace iam {
 
 grpc::Status ToGrpcStatus(const absl::Status& status);
 
+// The other way, for clients: same code, same message.
+absl::Status FromGrpcStatus(const grpc::Status& status);
+
 // Runs `fn` (returning absl::Status) and finishes the unary callback RPC with
 // its status. For handlers that do their work inline.
 template <typename Fn>

@@ -1,6 +1,5 @@
 #include "services/lifecycle/grpc_ports.h"
 
-#include <chrono>
 
 #include "absl/strings/str_cat.h"
 #include "services/common/caller.h"
@@ -8,11 +7,7 @@
 namespace iam::lifecycle {
 
 void CallAs::Prepare(grpc::ClientContext* context) const {
-  context->AddMetadata(kCallerHeader, principal);
-  if (!internal_token.empty()) {
-    context->AddMetadata(kInternalTokenHeader, internal_token);
-  }
-  context->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  PrepareInternalCall(context, principal, internal_token, absl::Seconds(10));
 }
 
 absl::Status FromGrpc(const grpc::Status& status, absl::string_view service) {

@@ -1,6 +1,5 @@
 #include "services/password/grpc_person_directory.h"
 
-#include <chrono>
 
 #include <grpcpp/client_context.h>
 
@@ -18,11 +17,7 @@ GrpcPersonDirectory::GrpcPersonDirectory(std::shared_ptr<grpc::Channel> channel,
 
 absl::StatusOr<PersonRecord> GrpcPersonDirectory::Get(absl::string_view id) {
   grpc::ClientContext context;
-  context.AddMetadata(kCallerHeader, principal_);
-  if (!internal_token_.empty()) {
-    context.AddMetadata(kInternalTokenHeader, internal_token_);
-  }
-  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  PrepareInternalCall(&context, principal_, internal_token_, absl::Seconds(5));
   iam::v1::GetPersonRequest request;
   request.set_id(std::string(id));
   iam::v1::GetPersonResponse response;
