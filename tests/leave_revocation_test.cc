@@ -217,6 +217,7 @@ TEST(LeaveRevocationTest, NoAllowAfterLeaveAndEverythingIsGone) {
     req.set_person_id("p-leaver");
     req.set_page_size(1000);
     bool leave_record = false, status_record = false;
+    int bindings_records = 0;
     for (int page = 0; page < 200; ++page) {
       grpc::ClientContext page_ctx;
       PrepareContext(&page_ctx, "admin");
@@ -228,12 +229,22 @@ TEST(LeaveRevocationTest, NoAllowAfterLeaveAndEverythingIsGone) {
             r.reason().find("HR HR-LEAVE-1:") != std::string::npos) {
           status_record = true;
         }
+        // Every binding went in one authz commit with one record naming
+        // them all, tied to the HR event.
+        if (r.action() == "authz.binding.delete_of") {
+          ++bindings_records;
+          EXPECT_EQ(r.outcome(), iam::v1::AUDIT_OUTCOME_SUCCESS);
+          EXPECT_NE(r.reason().find("HR HR-LEAVE-1:"), std::string::npos) << r.reason();
+          ASSERT_EQ(left.removed_size(), 1);
+          EXPECT_EQ(r.target(), left.removed(0).binding_id());
+        }
       }
       if (resp.next_page_token().empty()) break;
       req.set_page_token(resp.next_page_token());
     }
     EXPECT_TRUE(leave_record);
     EXPECT_TRUE(status_record);
+    EXPECT_EQ(bindings_records, 1);
   }
 }
 

@@ -4,9 +4,10 @@
 //
 // BM_Leave: end-to-end latency of LifecycleService.Leave for a person who
 //   holds 20 role bindings (1 birthright + 19 manual), a password and a
-//   badge: status, 20 unbinds, password and badge revocation, the lifecycle
-//   record and its audit, every write synced. The setup of each person is
-//   not timed. Reports p50 / p90 / p99 / max in ms as counters.
+//   badge: status, then in parallel one authz DeleteBindingsOf (one commit
+//   for all 20), the password and the badge revocation, then the lifecycle
+//   record and its audit (overlapped), every write synced. The setup of
+//   each person is not timed. Reports p50 / p90 / p99 / max in ms as counters.
 // BM_HrImport: `iamctl hr import` of a generated 10,000-row HR export
 //   (8,000 hires over every job of the sample policy, 1,000 moves, 1,000
 //   leaves, 500 of them future-dated), timed as a user would time it.

@@ -149,6 +149,10 @@ ABSL_FLAG(int, checks, 100000,
           "Distinct check requests generated from the data set and cycled "
           "through.");
 ABSL_FLAG(uint64_t, check_seed, 7, "Seed of GenerateChecks.");
+ABSL_FLAG(bool, allowed_only, false,
+          "Send only the generated checks the data set expects to be allowed. "
+          "With --audit_mode=denials_only none of them is audited: the "
+          "unaudited baseline to compare --audit_mode=async against.");
 ABSL_FLAG(absl::Duration, settle_max, absl::Seconds(60),
           "After each phase, wait until the server is idle (below 0.05 "
           "cores over 0.5 s: queued work such as buffered audit records is "
@@ -993,8 +997,13 @@ int Run(const char* argv0) {
   options.roles = absl::GetFlag(FLAGS_roles);
   options.permissions = absl::GetFlag(FLAGS_permissions);
   Dataset dataset = GenerateDataset(options);
-  std::vector<iam::v1::CheckRequest> checks = GenerateChecks(
-      dataset, absl::GetFlag(FLAGS_checks), absl::GetFlag(FLAGS_check_seed));
+  std::vector<iam::v1::CheckRequest> checks;
+  for (LabeledCheck& c : GenerateLabeledChecks(dataset, absl::GetFlag(FLAGS_checks),
+                                               absl::GetFlag(FLAGS_check_seed))) {
+    if (!absl::GetFlag(FLAGS_allowed_only) || c.expected_allowed) {
+      checks.push_back(std::move(c.request));
+    }
+  }
   Out() << absl::StrFormat(
       "data set: %d people, %d roles, %d permissions, %d scopes, %d "
       "bindings; %d checks (generated in %.2f s)\n",

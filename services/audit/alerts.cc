@@ -80,10 +80,13 @@ bool Matches(const AuditRecordMatch& m, const AuditRecord& r) {
   if (!OutcomeMatches(m.outcome(), r.outcome())) return false;
   if (!absl::StartsWith(r.target(), m.target_prefix())) return false;
   if (!m.roles().empty()) {
-    const absl::string_view role = LabelValue(r, "role");
+    // A record may name several roles (one "role" label each).
     bool found = false;
     for (const std::string& want : m.roles()) {
-      if (want == role || want == r.target()) found = true;
+      if (want == r.target()) found = true;
+      for (const iam::v1::AuditLabel& label : r.labels()) {
+        if (label.key() == "role" && label.value() == want) found = true;
+      }
     }
     if (!found) return false;
   }

@@ -114,6 +114,16 @@ TEST(AlertEvaluatorTest, AnyChangeToAnAdminRoleAlerts) {
   EXPECT_THAT((*eval)->Observe(At(8, kMonday10Utc, "authz.role.put",
                                   iam::v1::AUDIT_OUTCOME_SUCCESS, "", "iam_admin")),
               SizeIs(1));
+  // A record about several roles (all of a leaver's bindings in one
+  // deletion) alerts if any of them is watched.
+  AuditRecord several = At(9, kMonday10Utc, "authz.binding.delete",
+                           iam::v1::AUDIT_OUTCOME_SUCCESS, "p-3", "b-17,b-18");
+  for (const char* role : {"line_lead", "iam_admin"}) {
+    auto* l = several.add_labels();
+    l->set_key("role");
+    l->set_value(role);
+  }
+  EXPECT_THAT((*eval)->Observe(several), SizeIs(1));
 }
 
 TEST(AlertEvaluatorTest, RejectsBadRulesWithWhatToFix) {

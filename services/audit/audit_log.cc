@@ -215,54 +215,87 @@ std::string AssociatedData(int64_t sequence) {
 }
 
 // Calls fn(sequence) for the candidate records of `filter` in [from, to]
-// (to 0: unbounded) in sequence order, through the narrowest index, until fn
-// returns false.
+// (to 0: unbounded) in sequence order, until fn returns false: through the
+// narrowest index up to `indexed` (the indexer's marker), then, past it, every
+// record.
 absl::Status ForEachCandidate(const Store& store, const Filter& filter,
-                              int64_t from, int64_t to,
+                              int64_t from, int64_t to, int64_t indexed,
                               const std::function<bool(int64_t)>& fn) {
   const std::string prefix = filter.IndexPrefix();
   absl::Status error;
-  auto visit = [&](int64_t seq) {
-    if (to != 0 && seq > to) return false;
-    return fn(seq);
-  };
-  if (prefix.empty()) {
-    RETURN_IF_ERROR(store.ScanFrom(
-        kAuditColumn, kRecordPrefix, RecordKey(from),
+  bool stopped = false;
+  auto scan_records = [&](int64_t first) -> absl::Status {
+    return store.ScanFrom(
+        kAuditColumn, kRecordPrefix, RecordKey(first),
         [&](absl::string_view key, absl::string_view) {
           absl::StatusOr<int64_t> seq = ParseSequenceKey(kRecordPrefix, key);
           if (!seq.ok()) {
             error = seq.status();
             return false;
           }
-          return visit(*seq);
-        }));
+          if (to != 0 && *seq > to) return false;
+          return fn(*seq);
+        });
+  };
+  if (prefix.empty()) {
+    RETURN_IF_ERROR(scan_records(from));
     return error;
   }
-  RETURN_IF_ERROR(store.ScanFrom(
-      kAuditColumn, prefix, SequenceKey(prefix, from),
-      [&](absl::string_view key, absl::string_view) {
-        absl::StatusOr<int64_t> seq = IndexKeySequence(key);
-        if (!seq.ok()) {
-          error = seq.status();
-          return false;
-        }
-        return visit(*seq);
-      }));
+  const int64_t index_end = to == 0 ? indexed : std::min(to, indexed);
+  if (from <= index_end) {
+    RETURN_IF_ERROR(store.ScanFrom(
+        kAuditColumn, prefix, SequenceKey(prefix, from),
+        [&](absl::string_view key, absl::string_view) {
+          absl::StatusOr<int64_t> seq = IndexKeySequence(key);
+          if (!seq.ok()) {
+            error = seq.status();
+            return false;
+          }
+          if (*seq > index_end) return false;
+          if (!fn(*seq)) {
+            stopped = true;
+            return false;
+          }
+          return true;
+        }));
+    RETURN_IF_ERROR(error);
+  }
+  if (stopped || (to != 0 && to <= indexed)) return absl::OkStatus();
+  RETURN_IF_ERROR(scan_records(std::max(from, indexed + 1)));
   return error;
 }
 
-// The first sequence whose time is at or after `micros`, or -1 if none.
+// The first sequence in [first, last] whose time is at or after `micros`, or
+// -1 if none. Times never decrease along the sequence (the writer keeps them
+// monotonic), so a binary search over the records finds it in about
+// log2(last - first) reads, without an index of its own.
 absl::StatusOr<int64_t> FirstSequenceAtOrAfter(const Store& store,
+                                               int64_t first, int64_t last,
                                                int64_t micros) {
-  absl::StatusOr<int64_t> found = -1;
-  RETURN_IF_ERROR(store.ScanFrom(kAuditColumn, kTimeIndex,
-                                 TimeIndexStart(micros),
-                                 [&](absl::string_view key, absl::string_view) {
-                                   found = IndexKeySequence(key);
-                                   return false;
-                                 }));
-  return found;
+  int64_t low = first;
+  int64_t high = last + 1;  // the answer is in [low, high]; high: none
+  while (low < high) {
+    const int64_t mid = low + (high - low) / 2;
+    absl::StatusOr<std::string> bytes = store.Get(kAuditColumn, RecordKey(mid));
+    if (absl::IsNotFound(bytes.status())) {
+      // Only a prune running now removes records, and it removes them from
+      // the start: everything up to mid is gone, so the answer is above it.
+      low = mid + 1;
+      continue;
+    }
+    RETURN_IF_ERROR(bytes.status());
+    AuditRecord record;
+    if (!record.ParseFromString(*bytes)) {
+      return absl::DataLossError(
+          absl::StrCat("audit record ", mid, " cannot be parsed"));
+    }
+    if (record.time_unix_micros() >= micros) {
+      high = mid;
+    } else {
+      low = mid + 1;
+    }
+  }
+  return low > last ? -1 : low;
 }
 
 std::string JsonOf(const google::protobuf::Message& message) {
@@ -277,6 +310,45 @@ std::string JsonOf(const google::protobuf::Message& message) {
 
 std::string JsonString(absl::string_view s) {
   return absl::StrCat("\"", absl::CEscape(s), "\"");
+}
+
+// Indexes the records in (meta/indexed, last] (a crash can leave the
+// entries of the newest records unwritten; a log written before the marker
+// existed has none) and returns `last`. The entries are idempotent puts.
+absl::StatusOr<int64_t> IndexUnindexed(Store& store, int64_t start,
+                                       int64_t last) {
+  int64_t indexed = 0;
+  absl::StatusOr<std::string> marker = store.Get(kAuditColumn, kIndexedKey);
+  if (marker.ok()) {
+    if (!absl::SimpleAtoi(*marker, &indexed) || indexed < 0) {
+      return absl::DataLossError("the audit log's index marker is malformed");
+    }
+  } else if (!absl::IsNotFound(marker.status())) {
+    return marker.status();
+  }
+  int64_t seq = std::max(indexed + 1, start);
+  if (seq > last) return std::max(indexed, last);
+  constexpr int64_t kChunk = 1000;
+  while (seq <= last) {
+    WriteBatch batch;
+    const int64_t chunk_end = std::min(last, seq + kChunk - 1);
+    for (; seq <= chunk_end; ++seq) {
+      absl::StatusOr<std::string> bytes = store.Get(kAuditColumn, RecordKey(seq));
+      if (absl::IsNotFound(bytes.status())) continue;
+      RETURN_IF_ERROR(bytes.status());
+      AuditRecord record;
+      if (!record.ParseFromString(*bytes)) {
+        return absl::DataLossError(
+            absl::StrCat("audit record ", seq, " cannot be parsed"));
+      }
+      for (const std::string& key : IndexKeys(record)) {
+        batch.Put(kAuditColumn, key, "");
+      }
+    }
+    batch.Put(kAuditColumn, kIndexedKey, absl::StrCat(chunk_end));
+    RETURN_IF_ERROR(store.WriteUnsynced(batch));
+  }
+  return last;
 }
 
 }  // namespace
@@ -361,16 +433,18 @@ absl::StatusOr<std::unique_ptr<StoreAuditLog>> StoreAuditLog::Open(
       std::max<int64_t>(0, chain.next_sequence - 1 -
                                std::max(last_checkpoint, start - 1));
   chain.last_checkpoint = absl::Now();
+  ASSIGN_OR_RETURN(const int64_t indexed,
+                   IndexUnindexed(*store, start, chain.next_sequence - 1));
 
   auto log = absl::WrapUnique(new StoreAuditLog(
-      store, clock, signer, std::move(options), std::move(chain),
+      store, clock, signer, std::move(options), std::move(chain), indexed,
       std::move(alerts)));
   return log;
 }
 
 StoreAuditLog::StoreAuditLog(Store* store, const Clock* clock,
                              const CheckpointSigner* signer, Options options,
-                             ChainState chain,
+                             ChainState chain, int64_t indexed,
                              std::unique_ptr<AlertEvaluator> alerts)
     : store_(store),
       clock_(clock),
@@ -383,7 +457,13 @@ StoreAuditLog::StoreAuditLog(Store* store, const Clock* clock,
     absl::MutexLock lock(&written_mu_);
     written_ = chain_.next_sequence - 1;
   }
+  indexed_.store(indexed);
+  {
+    absl::MutexLock lock(&index_mu_);
+    index_queue_last_ = indexed;
+  }
   writer_ = std::thread([this] { WriterLoop(); });
+  indexer_ = std::thread([this] { IndexerLoop(); });
   if (options_.retention > absl::ZeroDuration()) {
     pruner_ = std::thread([this] { PruneLoop(); });
   }
@@ -396,6 +476,11 @@ StoreAuditLog::~StoreAuditLog() {
   }
   if (pruner_.joinable()) pruner_.join();
   writer_.join();
+  {
+    absl::MutexLock lock(&index_mu_);
+    index_stopping_ = true;
+  }
+  indexer_.join();
   // Listeners that never fired (Tail streams still open) are dropped.
 }
 
@@ -454,6 +539,15 @@ absl::Status StoreAuditLog::Flush() {
   };
   Enqueue(std::move(p));
   done.WaitForNotification();
+  if (!status.ok()) return status;
+  // Their index entries follow in the indexer's next write; wait for it (a
+  // little), so that what Flush returns from is cheap to query.
+  const int64_t written = WrittenSequence();
+  absl::MutexLock lock(&index_mu_);
+  auto indexed = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(index_mu_) {
+    return indexed_.load() >= written || index_stopping_;
+  };
+  index_mu_.AwaitWithTimeout(absl::Condition(&indexed), absl::Seconds(5));
   return status;
 }
 
@@ -542,7 +636,8 @@ void StoreAuditLog::WriterLoop() {
 
 absl::Status StoreAuditLog::AddRecord(AuditRecord& record, bool seal,
                                       std::string* plain_reason,
-                                      WriteBatch* batch) {
+                                      WriteBatch* batch,
+                                      std::vector<std::string>* index_keys) {
   const int64_t seq = chain_.next_sequence;
   record.set_sequence(seq);
   record.set_time_unix_micros(
@@ -570,9 +665,9 @@ absl::Status StoreAuditLog::AddRecord(AuditRecord& record, bool seal,
   ++chain_.next_sequence;
   ++chain_.since_checkpoint;
   batch->Put(kAuditColumn, RecordKey(seq), bytes);
-  for (const std::string& key : IndexKeys(record)) {
-    batch->Put(kAuditColumn, key, "");
-  }
+  std::vector<std::string> keys = IndexKeys(record);
+  index_keys->insert(index_keys->end(), std::make_move_iterator(keys.begin()),
+                     std::make_move_iterator(keys.end()));
   return absl::OkStatus();
 }
 
@@ -608,6 +703,9 @@ void StoreAuditLog::WriteWork(std::vector<Pending>& work, bool final) {
     // Buffered records of this batch, with their plaintext reasons, for a
     // retry if the write fails.
     std::vector<std::pair<size_t, std::string>> buffered;
+    // Index entries of this batch's records, for the indexer once the
+    // records are written.
+    std::vector<std::string> index_keys;
     const size_t end =
         std::min(work.size(), i + static_cast<size_t>(options_.max_records_per_write));
     for (; i < end; ++i) {
@@ -634,7 +732,7 @@ void StoreAuditLog::WriteWork(std::vector<Pending>& work, bool final) {
       if (status.ok()) {
         // The erase record names the ticket only; it is not sealed.
         status = AddRecord(p.record, p.type != Pending::Type::kErase, &plain,
-                           &batch);
+                           &batch, &index_keys);
       }
       if (!status.ok()) {
         if (p.done) {
@@ -653,7 +751,8 @@ void StoreAuditLog::WriteWork(std::vector<Pending>& work, bool final) {
         buffered.emplace_back(i, std::move(plain));
       }
       for (AuditRecord& alert : alerts_->Observe(p.record)) {
-        absl::Status added = AddRecord(alert, /*seal=*/false, nullptr, &batch);
+        absl::Status added =
+            AddRecord(alert, /*seal=*/false, nullptr, &batch, &index_keys);
         if (!added.ok()) {
           std::fprintf(stderr, "audit: dropping an alert record: %s\n",
                        added.ToString().c_str());
@@ -679,6 +778,7 @@ void StoreAuditLog::WriteWork(std::vector<Pending>& work, bool final) {
         failed_writes_in_a_row_ = 0;
       }
       PublishWritten(chain_.next_sequence - 1);
+      QueueIndexKeys(std::move(index_keys), chain_.next_sequence - 1);
       for (const Done& d : dones) (*d.callback)(d.sequence);
       continue;
     }
@@ -719,6 +819,71 @@ void StoreAuditLog::WriteWork(std::vector<Pending>& work, bool final) {
     queue_.insert(queue_.begin(), std::make_move_iterator(retry.begin()),
                   std::make_move_iterator(retry.end()));
     if (final) return;  // the store is failing; do not spin at shutdown
+  }
+}
+
+void StoreAuditLog::QueueIndexKeys(std::vector<std::string> keys,
+                                   int64_t last) {
+  absl::MutexLock lock(&index_mu_);
+  if (index_queue_.empty()) {
+    index_queue_ = std::move(keys);
+  } else {
+    index_queue_.insert(index_queue_.end(), std::make_move_iterator(keys.begin()),
+                        std::make_move_iterator(keys.end()));
+  }
+  index_queue_last_ = std::max(index_queue_last_, last);
+}
+
+void StoreAuditLog::IndexerLoop() {
+  int failures = 0;
+  while (true) {
+    std::vector<std::string> keys;
+    int64_t last = 0;
+    bool stopping = false;
+    {
+      absl::MutexLock lock(&index_mu_);
+      auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(index_mu_) {
+        return index_stopping_ || index_queue_last_ > indexed_.load();
+      };
+      index_mu_.Await(absl::Condition(&ready));
+      keys.swap(index_queue_);
+      last = index_queue_last_;
+      stopping = index_stopping_;
+    }
+    if (last > indexed_.load()) {
+      // Not sorted: the entries of one index value are in sequence order
+      // already, and the store's memtable keeps an insert hint per value.
+      WriteBatch batch;
+      for (const std::string& key : keys) batch.Put(kAuditColumn, key, "");
+      batch.Put(kAuditColumn, kIndexedKey, absl::StrCat(last));
+      const absl::Status status = store_->WriteUnsynced(batch);
+      if (status.ok()) {
+        absl::MutexLock lock(&index_mu_);  // Flush waits on it
+        indexed_.store(last);
+        failures = 0;
+      } else {
+        // Queries still find these records by reading them; retry later.
+        if (failures++ % kFailuresPerLogLine == 0) {
+          std::fprintf(stderr, "audit: index write failed (%d in a row): %s\n",
+                       failures, status.ToString().c_str());
+        }
+        if (!stopping) {
+          absl::MutexLock lock(&index_mu_);
+          index_queue_.insert(index_queue_.end(),
+                              std::make_move_iterator(keys.begin()),
+                              std::make_move_iterator(keys.end()));
+          index_mu_.AwaitWithTimeout(
+              absl::Condition(&index_stopping_), absl::Milliseconds(100));
+          continue;
+        }
+        // At shutdown: the next Open indexes what is left.
+        return;
+      }
+    }
+    if (stopping) {
+      absl::MutexLock lock(&index_mu_);
+      if (index_queue_last_ <= indexed_.load()) return;
+    }
   }
 }
 
@@ -803,15 +968,23 @@ absl::StatusOr<QueryAuditResponse> StoreAuditLog::Query(
     from = after + 1;
   }
   // Times never decrease along the sequence: a time range is a sequence range.
+  int64_t start = 1;
+  int64_t written = 0;
   int64_t to = 0;
+  if (filter.since != 0 || filter.until != 0) {
+    ASSIGN_OR_RETURN(start, StartSequence(*store_));
+    written = WrittenSequence();
+  }
   if (filter.since != 0) {
-    ASSIGN_OR_RETURN(const int64_t first, FirstSequenceAtOrAfter(*store_, filter.since));
+    ASSIGN_OR_RETURN(const int64_t first,
+                     FirstSequenceAtOrAfter(*store_, start, written, filter.since));
     if (first < 0) return QueryAuditResponse();
     from = std::max(from, first);
   }
   if (filter.until != 0 && filter.until < kMaxSequence) {
     ASSIGN_OR_RETURN(const int64_t after,
-                     FirstSequenceAtOrAfter(*store_, filter.until + 1));
+                     FirstSequenceAtOrAfter(*store_, start, written,
+                                            filter.until + 1));
     if (after >= 0) {
       if (after <= from) return QueryAuditResponse();
       to = after - 1;
@@ -824,7 +997,7 @@ absl::StatusOr<QueryAuditResponse> StoreAuditLog::Query(
   int64_t last_scanned = -1;
   bool more = false;
   RETURN_IF_ERROR(ForEachCandidate(
-      *store_, filter, from, to, [&](int64_t seq) {
+      *store_, filter, from, to, indexed_.load(), [&](int64_t seq) {
         if (response.records_size() == page_size ||
             scanned == options_.max_records_scanned_per_query) {
           more = true;
@@ -865,7 +1038,7 @@ absl::StatusOr<TailAuditResponse> StoreAuditLog::ReadFrom(
   int scanned = 0;
   bool stopped_early = false;
   RETURN_IF_ERROR(ForEachCandidate(
-      *store_, filter, from, written, [&](int64_t seq) {
+      *store_, filter, from, written, indexed_.load(), [&](int64_t seq) {
         if (response.records_size() >= max_records ||
             scanned >= options_.max_records_scanned_per_query) {
           stopped_early = true;
@@ -886,8 +1059,8 @@ absl::StatusOr<TailAuditResponse> StoreAuditLog::ReadFrom(
         return true;
       }));
   RETURN_IF_ERROR(error);
-  // Through an index, the records between the last hit and `written` did
-  // not match: the next read may start after them.
+  // The records between the last hit and `written` did not match: the next
+  // read may start after them.
   if (!stopped_early) response.set_next_sequence(written + 1);
   return response;
 }

@@ -17,6 +17,12 @@
 // destruction; a crash loses at most that window of them, and since the log
 // is written in order, what a crash loses is always a suffix of the chain.
 //
+// Indexes (by person, caller, target, alert) are kept by a second thread:
+// once records are written, their index entries follow in an unsynced write
+// that also moves the meta/indexed marker. They are derived data, so they
+// stay off the synced path; Open indexes whatever a crash left unindexed, and
+// queries read the few records past the marker directly.
+//
 // If a write fails, nothing in it is acknowledged: synced appenders get the
 // error, buffered records are kept for the next write, and the chain resumes
 // from the last record that was written.
@@ -25,6 +31,7 @@
 #ifndef IAM_SERVICES_AUDIT_AUDIT_LOG_H_
 #define IAM_SERVICES_AUDIT_AUDIT_LOG_H_
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -73,8 +80,9 @@ class AuditLog {
   // destruction). For decision records, whose loss in a crash is acceptable.
   virtual void AppendAsync(iam::v1::AuditRecord record) = 0;
 
-  // Writes (without syncing) every record appended before the call. On error
-  // the records stay buffered and a later write retries them.
+  // Writes (without syncing) every record appended before the call, and
+  // waits (up to 5 s) for their index entries. On error the records stay
+  // buffered and a later write retries them.
   virtual absl::Status Flush() = 0;
 
   // Written records matching every non-empty filter of `request`, in
@@ -200,17 +208,24 @@ class StoreAuditLog final : public AuditLog {
   };
 
   StoreAuditLog(Store* store, const Clock* clock, const CheckpointSigner* signer,
-                Options options, ChainState chain,
+                Options options, ChainState chain, int64_t indexed,
                 std::unique_ptr<AlertEvaluator> alerts);
 
   void Enqueue(Pending pending);
   void WriterLoop();
+  // Index entries of written records up to `last` (sequence), for the
+  // indexer thread. Writer thread only.
+  void QueueIndexKeys(std::vector<std::string> keys, int64_t last);
+  void IndexerLoop();
   void PruneLoop();
   // Writes `work` in batches; runs the callbacks. Writer thread only.
   void WriteWork(std::vector<Pending>& work, bool final);
-  // Chains `record` into `batch`. Writer thread only.
+  // Chains `record` into `batch`; appends its index keys to `index_keys`
+  // (for the caller to put into the batch after the records). Writer thread
+  // only.
   absl::Status AddRecord(iam::v1::AuditRecord& record, bool seal,
-                         std::string* plain_reason, WriteBatch* batch);
+                         std::string* plain_reason, WriteBatch* batch,
+                         std::vector<std::string>* index_keys);
   void AddCheckpoint(WriteBatch* batch);
   void PublishWritten(int64_t written);
   // Decrypts sealed text for readers.
@@ -239,10 +254,19 @@ class StoreAuditLog final : public AuditLog {
   std::map<uint64_t, std::pair<int64_t, std::function<void()>>> listeners_
       ABSL_GUARDED_BY(written_mu_);
 
+  // Index entries waiting for the indexer, and the last sequence they cover.
+  absl::Mutex index_mu_;
+  std::vector<std::string> index_queue_ ABSL_GUARDED_BY(index_mu_);
+  int64_t index_queue_last_ ABSL_GUARDED_BY(index_mu_) = 0;
+  bool index_stopping_ ABSL_GUARDED_BY(index_mu_) = false;
+  // Every record up to this sequence is indexed (the meta/indexed marker).
+  std::atomic<int64_t> indexed_{0};
+
   absl::Mutex prune_mu_;  // one prune at a time
   int failed_writes_in_a_row_ = 0;  // writer thread only
 
   std::thread writer_;
+  std::thread indexer_;
   std::thread pruner_;
 };
 

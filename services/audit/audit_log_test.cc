@@ -63,6 +63,7 @@ class CountingStore final : public Store {
   }
   absl::StatusOr<std::string> Get(absl::string_view column,
                                   absl::string_view key) const override {
+    ++gets_;
     return base_->Get(column, key);
   }
   absl::Status Scan(
@@ -85,11 +86,16 @@ class CountingStore final : public Store {
   Revision CurrentRevision() const override { return base_->CurrentRevision(); }
 
   int rows_read() const { return rows_read_; }
-  void ResetCount() { rows_read_ = 0; }
+  int gets() const { return gets_; }
+  void ResetCount() {
+    rows_read_ = 0;
+    gets_ = 0;
+  }
 
  private:
   Store* const base_;
   mutable std::atomic<int> rows_read_{0};
+  mutable std::atomic<int> gets_{0};
 };
 
 class AuditLogTest : public ::testing::Test {
@@ -602,6 +608,7 @@ TEST_F(AuditLogTest, AppendThenCallsBackOnceSynced) {
 TEST_F(AuditLogTest, FailedSyncWriteAcknowledgesNothingAndChainResumes) {
   auto log = OpenLog();
   ASSERT_TRUE(log->Append(Record("admin", "a.one")).ok());
+  ASSERT_TRUE(log->Flush().ok());  // and its index entries: the store is idle
   store_.FailNextWrites(1);
   auto failed = log->Append(Record("admin", "a.two"));
   EXPECT_EQ(failed.status().code(), absl::StatusCode::kUnavailable);
@@ -644,6 +651,139 @@ TEST_F(AuditLogTest, QueryByPersonReadsOnlyThatPersonsRecords) {
   EXPECT_LE(counting.rows_read(), 20) << "the person index, not a full scan";
 }
 
+// A store whose unsynced writes of index entries (they carry the
+// meta/indexed marker) fail while `fail_index_writes` is set.
+class IndexFailingStore final : public Store {
+ public:
+  explicit IndexFailingStore(Store* base) : base_(base) {}
+  absl::StatusOr<Revision> Commit(const WriteBatch& batch) override {
+    return base_->Commit(batch);
+  }
+  absl::Status WriteUnsynced(const WriteBatch& batch) override {
+    for (const WriteBatch::Op& op : batch.ops()) {
+      if (fail_index_writes && op.key == kIndexedKey) {
+        return absl::UnavailableError("injected index write failure");
+      }
+    }
+    return base_->WriteUnsynced(batch);
+  }
+  absl::StatusOr<std::string> Get(absl::string_view column,
+                                  absl::string_view key) const override {
+    return base_->Get(column, key);
+  }
+  absl::Status Scan(
+      absl::string_view column, absl::string_view prefix,
+      const std::function<bool(absl::string_view, absl::string_view)>& fn)
+      const override {
+    return base_->Scan(column, prefix, fn);
+  }
+  absl::Status ScanFrom(
+      absl::string_view column, absl::string_view prefix,
+      absl::string_view start,
+      const std::function<bool(absl::string_view, absl::string_view)>& fn)
+      const override {
+    return base_->ScanFrom(column, prefix, start, fn);
+  }
+  Revision CurrentRevision() const override { return base_->CurrentRevision(); }
+
+  std::atomic<bool> fail_index_writes{false};
+
+ private:
+  Store* const base_;
+};
+
+int CountKeys(const Store& store, absl::string_view prefix) {
+  int n = 0;
+  EXPECT_TRUE(store
+                  .Scan(kAuditColumn, prefix,
+                        [&](absl::string_view, absl::string_view) {
+                          ++n;
+                          return true;
+                        })
+                  .ok());
+  return n;
+}
+
+TEST_F(AuditLogTest, QueriesFindRecordsTheIndexHasNotReachedYet) {
+  IndexFailingStore failing(&store_);
+  auto log = OpenLog(absl::Hours(1), &failing);
+  for (int i = 0; i < 10; ++i) {
+    ASSERT_TRUE(log->Append(Record("mes", "authz.check", "x@/",
+                                   absl::StrCat("p-", i % 2)))
+                    .ok());
+  }
+  failing.fail_index_writes = true;
+  for (int i = 10; i < 20; ++i) {
+    ASSERT_TRUE(log->Append(Record("mes", "authz.check", "x@/",
+                                   absl::StrCat("p-", i % 2)))
+                    .ok());
+  }
+  // Records 11-20 are written and acknowledged; their index entries are
+  // not. Queries through the index still see all of them, in order, once.
+  QueryAuditRequest request;
+  request.set_person_id("p-1");
+  EXPECT_THAT(QueryAll(*log, request),
+              ElementsAre(2, 4, 6, 8, 10, 12, 14, 16, 18, 20));
+  request.set_page_size(3);
+  EXPECT_THAT(QueryAll(*log, request),
+              ElementsAre(2, 4, 6, 8, 10, 12, 14, 16, 18, 20));
+  iam::v1::TailAuditRequest tail;
+  tail.set_person_id("p-0");
+  auto page = log->ReadFrom(tail, 9, 100);
+  ASSERT_TRUE(page.ok()) << page.status();
+  std::vector<int64_t> tailed;
+  for (const AuditRecord& r : page->records()) tailed.push_back(r.sequence());
+  EXPECT_THAT(tailed, ElementsAre(9, 11, 13, 15, 17, 19));
+  EXPECT_EQ(page->next_sequence(), 21);
+
+  // The indexer retries; once writes work again the entries arrive.
+  failing.fail_index_writes = false;
+  ASSERT_TRUE(log->Flush().ok());
+  ASSERT_TRUE(log->Append(Record("mes", "authz.check", "x@/", "p-1")).ok());
+  ASSERT_TRUE(log->Flush().ok());
+  EXPECT_EQ(CountKeys(store_, IndexValuePrefix(kPersonIndex, "p-1")), 11);
+}
+
+TEST_F(AuditLogTest, OpenIndexesRecordsACrashLeftUnindexed) {
+  {
+    auto log = OpenLog();
+    for (int i = 0; i < 30; ++i) {
+      ASSERT_TRUE(log->Append(Record("mes", "authz.check", "x@/",
+                                     absl::StrCat("p-", i % 3)))
+                      .ok());
+    }
+  }
+  // As if the process died after the records were written but before the
+  // indexer's write of records 11-30: drop those entries and move the
+  // marker back.
+  WriteBatch undo;
+  std::vector<std::string> keys;
+  ASSERT_TRUE(store_
+                  .Scan(kAuditColumn, "ix/",
+                        [&](absl::string_view key, absl::string_view) {
+                          keys.emplace_back(key);
+                          return true;
+                        })
+                  .ok());
+  for (const std::string& key : keys) {
+    absl::StatusOr<int64_t> seq = IndexKeySequence(key);
+    ASSERT_TRUE(seq.ok());
+    if (*seq > 10) undo.Delete(kAuditColumn, key);
+  }
+  undo.Put(kAuditColumn, kIndexedKey, "10");
+  ASSERT_TRUE(store_.Commit(undo).ok());
+  ASSERT_EQ(CountKeys(store_, IndexValuePrefix(kPersonIndex, "p-2")), 3);
+
+  auto log = OpenLog();
+  EXPECT_EQ(CountKeys(store_, IndexValuePrefix(kPersonIndex, "p-2")), 10);
+  auto marker = store_.Get(kAuditColumn, kIndexedKey);
+  ASSERT_TRUE(marker.ok());
+  EXPECT_EQ(*marker, "30");
+  QueryAuditRequest request;
+  request.set_person_id("p-2");
+  EXPECT_EQ(QueryAll(*log, request).size(), 10u);
+}
+
 TEST_F(AuditLogTest, QueryFindsBatchDecisionsByTheirPeople) {
   auto log = OpenLog();
   AuditRecord batch = Record("mes", "authz.batch_check");
@@ -656,7 +796,9 @@ TEST_F(AuditLogTest, QueryFindsBatchDecisionsByTheirPeople) {
   EXPECT_THAT(QueryAll(*log, request), ElementsAre(1));
 }
 
-TEST_F(AuditLogTest, QueryTimeRangeUsesTheTimeIndex) {
+// A time range is found by binary search over the records (times never
+// decrease along the sequence), not by scanning them.
+TEST_F(AuditLogTest, QueryTimeRangeSearchesInsteadOfScanning) {
   CountingStore counting(&store_);
   auto log = OpenLog(absl::Hours(1), &counting);
   for (int i = 0; i < 300; ++i) {
@@ -669,7 +811,25 @@ TEST_F(AuditLogTest, QueryTimeRangeUsesTheTimeIndex) {
   request.set_since_unix_micros(kStartMicros + 100 * 1000000);
   request.set_until_unix_micros(kStartMicros + 104 * 1000000);
   EXPECT_THAT(QueryAll(*log, request), ElementsAre(101, 102, 103, 104, 105));
+  // The start marker, two searches of ~log2(300) = 9 reads each, then the
+  // 5 records.
   EXPECT_LE(counting.rows_read(), 20);
+  EXPECT_LE(counting.gets(), 1 + 2 * 10 + 5);
+
+  // Records with equal times: the range starts at the first of them and
+  // ends at the last.
+  for (int i = 0; i < 4; ++i) log->AppendAsync(Record("mes", "authz.check"));
+  ASSERT_TRUE(log->Flush().ok());
+  const int64_t last_time = kStartMicros + 300 * 1000000;
+  request.set_since_unix_micros(last_time);
+  request.set_until_unix_micros(last_time);
+  EXPECT_THAT(QueryAll(*log, request), ElementsAre(301, 302, 303, 304));
+  request.set_since_unix_micros(last_time + 1);
+  request.set_until_unix_micros(0);
+  EXPECT_THAT(QueryAll(*log, request), ElementsAre());
+  request.set_since_unix_micros(1);
+  request.set_until_unix_micros(kStartMicros - 1);
+  EXPECT_THAT(QueryAll(*log, request), ElementsAre());
 }
 
 // --- Tail ---

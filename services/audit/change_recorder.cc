@@ -4,6 +4,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 
 namespace iam::audit {
 
@@ -15,10 +16,11 @@ absl::Status ChangeRecorder::Record(const ChangeInfo& info,
   record.set_action(std::string(info.action));
   record.set_target(std::string(info.target));
   record.set_person_id(std::string(info.person_id));
-  if (!info.role.empty()) {
+  for (absl::string_view role :
+       absl::StrSplit(info.role, ',', absl::SkipEmpty())) {
     iam::v1::AuditLabel* label = record.add_labels();
     label->set_key("role");
-    label->set_value(std::string(info.role));
+    label->set_value(std::string(role));
   }
   if (result.ok()) {
     record.set_outcome(iam::v1::AUDIT_OUTCOME_SUCCESS);

@@ -20,8 +20,9 @@ struct ChangeInfo {
   absl::string_view target;     // id or name of what changed
   absl::string_view person_id;  // person the change is about, if any
   absl::string_view reason;     // the caller's reason or ticket
-  // The role a change is about (role and binding changes), recorded as the
-  // "role" label so alert rules can watch admin roles. Optional.
+  // The role(s) a change is about (role and binding changes), recorded as
+  // "role" labels (one per comma-separated name) so alert rules can watch
+  // admin roles. Optional.
   absl::string_view role = {};
 };
 

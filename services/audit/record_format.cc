@@ -60,10 +60,6 @@ absl::StatusOr<int64_t> IndexKeySequence(absl::string_view key) {
   return ParseDigits(key.substr(key.size() - kSequenceDigits), key);
 }
 
-std::string TimeIndexStart(int64_t time_unix_micros) {
-  return absl::StrFormat("%s%020d/", kTimeIndex, time_unix_micros);
-}
-
 std::vector<std::string> IndexKeys(const iam::v1::AuditRecord& record) {
   const int64_t seq = record.sequence();
   const std::string digits = absl::StrFormat("%020d", seq);
@@ -84,8 +80,6 @@ std::vector<std::string> IndexKeys(const iam::v1::AuditRecord& record) {
     keys.push_back(
         absl::StrCat(IndexValuePrefix(kTargetIndex, record.target()), digits));
   }
-  keys.push_back(
-      absl::StrCat(TimeIndexStart(record.time_unix_micros()), digits));
   if (record.kind() == iam::v1::AUDIT_RECORD_KIND_ALERT) {
     keys.push_back(SequenceKey(kAlertIndex, seq));
   }

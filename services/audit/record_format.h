@@ -10,11 +10,15 @@
 //                              of a BatchCheck's decisions)
 //   ix/c/<caller>\0<seq>       index: records by caller
 //   ix/g/<target>\0<seq>       index: records by target
-//   ix/t/<micros>/<seq>        index: records by time (times never decrease
-//                              with the sequence, so this maps a time range
-//                              onto a sequence range)
 //   ix/a/<seq>                 index: alert records
 //   meta/start                 first retained sequence, after pruning
+//   meta/indexed               every record up to this sequence has its ix/
+//                              entries (written after the records, unsynced,
+//                              by the log's indexer; Open indexes the rest)
+//
+// There is no time index: the writer never lets a record's time go below its
+// predecessor's, so a time range is a sequence range, found by a binary
+// search over rec/.
 //
 // Canonical bytes: the deterministic protobuf serialization of the record
 // (fields in number order, nothing unknown), with prev_hash set and
@@ -41,9 +45,9 @@ inline constexpr absl::string_view kCheckpointPrefix = "ckpt/";
 inline constexpr absl::string_view kPersonIndex = "ix/p/";
 inline constexpr absl::string_view kCallerIndex = "ix/c/";
 inline constexpr absl::string_view kTargetIndex = "ix/g/";
-inline constexpr absl::string_view kTimeIndex = "ix/t/";
 inline constexpr absl::string_view kAlertIndex = "ix/a/";
 inline constexpr absl::string_view kStartKey = "meta/start";
+inline constexpr absl::string_view kIndexedKey = "meta/indexed";
 inline constexpr size_t kHashBytes = 32;
 
 // "<prefix><seq as 20 digits>".
@@ -62,9 +66,6 @@ inline std::string CheckpointKey(int64_t sequence) {
 std::string IndexValuePrefix(absl::string_view index, absl::string_view value);
 // The sequence at the end of an index key (its last 20 characters).
 absl::StatusOr<int64_t> IndexKeySequence(absl::string_view key);
-// "ix/t/<micros>/" prefix for a time: every key at or after it is at or
-// after that time.
-std::string TimeIndexStart(int64_t time_unix_micros);
 
 // Every index key of a stored record.
 std::vector<std::string> IndexKeys(const iam::v1::AuditRecord& record);

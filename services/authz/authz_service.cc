@@ -1,11 +1,14 @@
 #include "services/authz/authz_service.h"
 
+#include <algorithm>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "services/common/grpc_status.h"
 #include "services/common/status_macros.h"
 
@@ -35,9 +38,9 @@ absl::Status ValidateCheckRequest(const iam::v1::CheckRequest& r) {
 
 void ToProto(const Decision& d, iam::v1::CheckResponse* out) {
   out->set_allowed(d.allowed);
-  out->set_reason(d.reason);
-  out->set_binding_id(d.binding_id);
-  for (const auto& r : d.role_path) out->add_role_path(r);
+  out->set_reason(d.reason.str());
+  out->set_binding_id(d.binding_id());
+  for (std::string& r : d.role_path()) out->add_role_path(std::move(r));
   out->set_revision(d.revision);
 }
 
@@ -48,7 +51,7 @@ iam::v1::AuditDecision ToAudit(const iam::v1::CheckRequest& r,
   a.set_permission(r.permission());
   a.set_scope(r.scope());
   a.set_allowed(d.allowed);
-  a.set_reason(d.reason);
+  a.set_reason(d.reason.str());
   return a;
 }
 
@@ -96,7 +99,7 @@ absl::Status EngineAuthorizer::Require(absl::string_view caller,
   if (d.allowed) return absl::OkStatus();
   return absl::PermissionDeniedError(
       absl::StrCat("caller '", caller, "' lacks permission '", permission,
-                   "' at scope \"/\": ", d.reason));
+                   "' at scope \"/\": ", d.reason.str()));
 }
 
 AuthzServiceImpl::AuthzServiceImpl(AuthzEngine* engine,
@@ -155,7 +158,7 @@ grpc::ServerUnaryReactor* AuthzServiceImpl::Check(
     record.set_person_id(request->person_id());
     record.set_outcome(d.allowed ? iam::v1::AUDIT_OUTCOME_SUCCESS
                                  : iam::v1::AUDIT_OUTCOME_DENIED);
-    record.set_reason(std::move(d.reason));
+    record.set_reason(response->reason());  // formatted once, by ToProto
     record.set_revision(d.revision);
     return absl::OkStatus();
   }();
@@ -494,6 +497,75 @@ grpc::ServerUnaryReactor* AuthzServiceImpl::SyncSubject(
                          request->person_id(),
                          iam::v1::PersonStatus_Name(request->status())},
                         engine_->SyncSubjects({*request}), response);
+  });
+}
+
+grpc::ServerUnaryReactor* AuthzServiceImpl::DeleteBindingsOf(
+    grpc::CallbackServerContext* context,
+    const iam::v1::DeleteBindingsOfRequest* request,
+    iam::v1::DeleteBindingsOfResponse* response) {
+  return FinishUnaryOn(&pool_, context, [=]() -> absl::Status {
+    const std::string& person = request->person_id();
+    ASSIGN_OR_RETURN(std::string caller,
+                     Authorize(context, kPermBindingsWrite,
+                               "authz.binding.delete_of", person));
+    if (person.empty() || person.size() > kMaxIdLength) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "person_id is required (1-", kMaxIdLength,
+          " bytes): the person whose bindings are removed"));
+    }
+    if (request->reason().empty()) {
+      return absl::InvalidArgumentError(
+          "reason is required: the ticket or HR event that removes the "
+          "bindings");
+    }
+    // UTF-8 characters: every byte but continuation bytes.
+    const size_t reason_chars = std::count_if(
+        request->reason().begin(), request->reason().end(),
+        [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; });
+    if (reason_chars > kMaxReasonLength) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "reason is ", reason_chars, " characters long; at most ",
+          kMaxReasonLength));
+    }
+    iam::v1::Subject subject;
+    subject.set_kind(iam::v1::SUBJECT_KIND_PERSON);
+    subject.set_id(person);
+    // The ids (and the roles, for alert rules) go into the one record; read
+    // them before the bindings are gone. The engine serializes writes, so
+    // the deletion removes exactly these unless a binding of the same person
+    // is created or deleted concurrently by another caller.
+    std::vector<std::string> ids;
+    std::set<std::string> roles;
+    {
+      std::shared_ptr<const AuthzSnapshot> snapshot = engine_->snapshot();
+      std::vector<iam::v1::RoleBinding> held =
+          snapshot->ListBindings(subject, "", "", "", 0);
+      if (held.empty() && !snapshot->HasSubject(person)) {
+        return recorder_.Record(
+            {caller, "authz.binding.delete_of", "", person, request->reason()},
+            absl::NotFoundError(absl::StrCat(
+                "unknown person '", person,
+                "': authz has neither a subject nor a binding with that id "
+                "(check the person id)")),
+            0);
+      }
+      for (const iam::v1::RoleBinding& b : held) {
+        ids.push_back(b.id());
+        roles.insert(b.role());
+      }
+    }
+    const std::string role = absl::StrJoin(roles, ",");  // one label each
+    std::sort(ids.begin(), ids.end());
+    const std::string target = absl::StrJoin(ids, ",");
+    absl::StatusOr<Revision> deleted = engine_->DeleteBindingsOf(subject);
+    const Revision revision = deleted.ok() ? *deleted : 0;
+    RETURN_IF_ERROR(recorder_.Record(
+        {caller, "authz.binding.delete_of", target, person, request->reason(), role},
+        deleted.status(), revision));
+    response->set_revision(revision);
+    for (std::string& id : ids) response->add_deleted_binding_ids(std::move(id));
+    return absl::OkStatus();
   });
 }
 

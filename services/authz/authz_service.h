@@ -105,6 +105,11 @@ class AuthzServiceImpl final : public iam::v1::AuthzService::CallbackService {
       grpc::CallbackServerContext* context,
       const iam::v1::SyncSubjectRequest* request,
       iam::v1::WriteResponse* response) override;
+  // Every binding of one person in one commit and one audit record.
+  grpc::ServerUnaryReactor* DeleteBindingsOf(
+      grpc::CallbackServerContext* context,
+      const iam::v1::DeleteBindingsOfRequest* request,
+      iam::v1::DeleteBindingsOfResponse* response) override;
 
  private:
   // The caller, if authenticated and holding `permission`; the refusal is

@@ -44,7 +44,7 @@ constexpr absl::string_view kBindingIdPrefix = "rb-";
 constexpr int kMaxNamedInError = 5;
 
 // The parts joined, in one allocation and one memcpy per part: decision
-// reasons are built on the hot path.
+// reasons are formatted for every RPC response.
 std::string Concat(absl::Span<const absl::string_view> parts) {
   size_t size = 0;
   for (absl::string_view p : parts) size += p.size();
@@ -58,18 +58,21 @@ std::string Concat(absl::Span<const absl::string_view> parts) {
 }
 
 // "allowed by binding rb-1 (person p1): role a -> b at scope site/sz".
-std::string AllowReason(const iam::v1::RoleBinding& b,
-                        const std::vector<std::string>& role_path) {
+std::string AllowReason(const BindingRec& b, const PolicyIndex& policy,
+                        int32_t perm) {
+  const iam::v1::RoleBinding& p = b.proto;
   absl::InlinedVector<absl::string_view, 24> parts = {
-      "allowed by binding ", b.id(),
-      b.subject().kind() == iam::v1::SUBJECT_KIND_GROUP ? " (group " : " (person ",
-      b.subject().id(), "): role "};
-  for (size_t i = 0; i < role_path.size(); ++i) {
-    if (i > 0) parts.push_back(" -> ");
-    parts.push_back(role_path[i]);
-  }
+      "allowed by binding ", p.id(),
+      p.subject().kind() == iam::v1::SUBJECT_KIND_GROUP ? " (group " : " (person ",
+      p.subject().id(), "): role "};
+  bool first = true;
+  policy.ForEachRoleOnPath(b.role, perm, [&](const std::string& role) {
+    if (!first) parts.push_back(" -> ");
+    first = false;
+    parts.push_back(role);
+  });
   parts.push_back(" at scope ");
-  parts.push_back(b.scope());
+  parts.push_back(p.scope());
   return Concat(parts);
 }
 
@@ -295,6 +298,53 @@ void DiffMaps(const Map& from, const Map& to, Same same, OnChange on) {
 }  // namespace
 
 // ---------------------------------------------------------------------------
+// Decision
+
+std::string DecisionReason::str() const {
+  switch (code_) {
+    case DecisionCode::kUndecided:
+      return "";
+    case DecisionCode::kAllowed:
+      return AllowReason(*binding_, *policy_, perm_);
+    case DecisionCode::kUnknownPerson:
+      return absl::StrCat("denied: unknown person ", QuoteForMessage(name_));
+    case DecisionCode::kInactivePerson:
+      return absl::StrCat("denied: person ", QuoteForMessage(name_),
+                          " is not active (",
+                          iam::v1::PersonStatus_Name(status_), ")");
+    case DecisionCode::kUnknownPermission:
+      return absl::StrCat("denied: unknown permission ", QuoteForMessage(name_));
+    case DecisionCode::kUnknownScope:
+      return absl::StrCat("denied: unknown scope ", QuoteForMessage(name_));
+    case DecisionCode::kNoBinding:
+    case DecisionCode::kBindingExpired: {
+      // The checked names are the declared ones: lookups match exactly.
+      std::string out = Concat({"denied: no role binding grants ",
+                                policy_->PermissionName(perm_), " at ",
+                                policy_->ScopePath(scope_)});
+      if (code_ == DecisionCode::kBindingExpired) {
+        absl::StrAppend(&out, " (binding ", binding_->proto.id(),
+                        " would, but expired at unix ",
+                        binding_->proto.expires_at_unix(), ")");
+      }
+      return out;
+    }
+  }
+  return "";
+}
+
+const std::string& Decision::binding_id() const {
+  static const std::string* const kNone = new std::string();
+  return reason.code_ == DecisionCode::kAllowed ? reason.binding_->proto.id()
+                                                : *kNone;
+}
+
+std::vector<std::string> Decision::role_path() const {
+  if (reason.code_ != DecisionCode::kAllowed) return {};
+  return reason.policy_->RolePath(reason.binding_->role, reason.perm_);
+}
+
+// ---------------------------------------------------------------------------
 // AuthzSnapshot
 
 template <typename Fn>
@@ -316,30 +366,35 @@ Decision AuthzSnapshot::Check(absl::string_view person_id,
                               absl::string_view scope, absl::Time now) const {
   Decision d;
   d.revision = revision_;
+  DecisionReason& why = d.reason;
+  why.policy_ = policy_.get();
   const int32_t perm = policy_->PermissionId(permission);
   d.audit_mode = policy_->AuditMode(perm);
   const Principal* person =
       subjects_->Find(iam::v1::SUBJECT_KIND_PERSON, person_id);
   if (person == nullptr || !person->synced) {
-    d.reason = absl::StrCat("denied: unknown person ", QuoteForMessage(person_id));
+    why.code_ = DecisionCode::kUnknownPerson;
+    why.name_.assign(person_id.data(), person_id.size());
     return d;
   }
   if (person->status != iam::v1::PERSON_STATUS_ACTIVE) {
-    d.reason = absl::StrCat("denied: person ", QuoteForMessage(person_id),
-                            " is not active (",
-                            iam::v1::PersonStatus_Name(person->status), ")");
+    why.code_ = DecisionCode::kInactivePerson;
+    why.status_ = person->status;
+    why.name_.assign(person_id.data(), person_id.size());
     return d;
   }
   if (perm < 0) {
-    d.reason = absl::StrCat("denied: unknown permission ",
-                            QuoteForMessage(permission));
+    why.code_ = DecisionCode::kUnknownPermission;
+    why.name_.assign(permission.data(), permission.size());
     return d;
   }
   const int32_t scope_id = policy_->ScopeId(scope);
   if (scope_id < 0) {
-    d.reason = absl::StrCat("denied: unknown scope ", QuoteForMessage(scope));
+    why.code_ = DecisionCode::kUnknownScope;
+    why.name_.assign(scope.data(), scope.size());
     return d;
   }
+  why.perm_ = perm;
   const int64_t now_unix = absl::ToUnixSeconds(now);
   const BindingRec* granted = nullptr;
   const BindingRec* expired = nullptr;
@@ -355,18 +410,15 @@ Decision AuthzSnapshot::Check(absl::string_view person_id,
     return false;
   });
   if (granted == nullptr) {
-    d.reason = Concat({"denied: no role binding grants ", permission, " at ", scope});
-    if (expired != nullptr) {
-      absl::StrAppend(&d.reason, " (binding ", expired->proto.id(),
-                      " would, but expired at unix ",
-                      expired->proto.expires_at_unix(), ")");
-    }
+    why.code_ = expired == nullptr ? DecisionCode::kNoBinding
+                                   : DecisionCode::kBindingExpired;
+    why.scope_ = scope_id;
+    why.binding_ = expired;
     return d;
   }
   d.allowed = true;
-  d.binding_id = granted->proto.id();
-  d.role_path = policy_->RolePath(granted->role, perm);
-  d.reason = AllowReason(granted->proto, d.role_path);
+  why.code_ = DecisionCode::kAllowed;
+  why.binding_ = granted;
   return d;
 }
 
@@ -515,6 +567,9 @@ std::atomic<uint64_t> next_engine_instance{1};
 
 struct CachedSnapshot {
   uint64_t engine = 0;
+  // The engine's snapshot, owned through a control block of this thread's
+  // own (an aliasing pointer to a holder): the copy each Decision takes
+  // writes a reference count no other thread writes.
   std::shared_ptr<const AuthzSnapshot> snapshot;
 };
 thread_local CachedSnapshot cached_snapshot;
@@ -631,10 +686,15 @@ Decision AuthzEngine::Check(absl::string_view person_id,
   if (cache.engine != instance_id_ ||
       cache.snapshot->revision() !=
           published_revision_.load(std::memory_order_acquire)) {
-    cache.snapshot = snapshot();
+    auto holder = std::make_shared<std::shared_ptr<const AuthzSnapshot>>(snapshot());
+    const AuthzSnapshot* current = holder->get();
+    cache.snapshot =
+        std::shared_ptr<const AuthzSnapshot>(std::move(holder), current);
     cache.engine = instance_id_;
   }
-  return cache.snapshot->Check(person_id, permission, scope, clock_->Now());
+  Decision d = cache.snapshot->Check(person_id, permission, scope, clock_->Now());
+  d.reason.keep_alive_ = cache.snapshot;
+  return d;
 }
 
 std::shared_ptr<const PolicyIndex> AuthzEngine::BuildIndex(PolicyModel model) {

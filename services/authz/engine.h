@@ -17,7 +17,8 @@
 // binding id counter under "meta/next_binding_id".
 //
 // Thread-safe: AuthzSnapshot is immutable; AuthzEngine's methods may be called
-// from any thread.
+// from any thread. A Decision is a value that any thread may read (not
+// concurrently with a write to it); its text is formatted only on demand.
 #ifndef IAM_SERVICES_AUTHZ_ENGINE_H_
 #define IAM_SERVICES_AUTHZ_ENGINE_H_
 
@@ -48,14 +49,68 @@ inline constexpr size_t kMaxReasonLength = 500;    // characters (UTF-8)
 inline constexpr int kMaxGroupsPerSubject = 100;
 inline constexpr int kMaxBatchSize = 10000;        // bindings or subjects per call
 
+// What made a decision come out as it did.
+enum class DecisionCode : uint8_t {
+  kUndecided,          // a default-constructed Decision (denies)
+  kAllowed,            // a binding grants the permission at the scope
+  kUnknownPerson,      // SyncSubjects never described the person
+  kInactivePerson,     // the person is pending, suspended or has left
+  kUnknownPermission,  // the permission is not declared
+  kUnknownScope,       // the scope is not declared
+  kNoBinding,          // no binding grants it at the scope or above it
+  kBindingExpired,     // ... one would, but it has expired
+};
+
+// The why of a Decision: a code plus references into the snapshot that made
+// it (the binding, the role and the permission it found), so that a check
+// allocates nothing and formats nothing. The sentence that responses, audit
+// records and errors carry is built only when asked for, by str():
+//   "allowed by binding rb-1 (person p1): role a -> b at scope site/sz"
+//   "denied: unknown person \"p9\"" (and one sentence per other code).
+// Validity: a reason from AuthzSnapshot::Check refers into that snapshot;
+// read it only while the snapshot lives (hold its shared_ptr). A reason from
+// AuthzEngine::Check keeps its snapshot alive itself.
+class DecisionReason {
+ public:
+  DecisionCode code() const { return code_; }
+  // The sentence; "" for kUndecided.
+  std::string str() const;
+  // Implicit, so that a reason stores into a string field or variable as
+  // the string it used to be (`record.set_reason(std::move(d.reason))`).
+  operator std::string() const { return str(); }  // NOLINT
+
+ private:
+  friend class AuthzSnapshot;
+  friend class AuthzEngine;
+  friend struct Decision;
+
+  DecisionCode code_ = DecisionCode::kUndecided;
+  iam::v1::PersonStatus status_ = iam::v1::PERSON_STATUS_UNSPECIFIED;
+  int32_t perm_ = -1;   // kAllowed, kNoBinding, kBindingExpired
+  int32_t scope_ = -1;  // the checked scope: kNoBinding, kBindingExpired
+  // kAllowed: the granting binding; kBindingExpired: the expired one.
+  const internal::BindingRec* binding_ = nullptr;
+  const internal::PolicyIndex* policy_ = nullptr;
+  // The unknown name or the inactive person's id, as the caller gave it:
+  // the only copy, and only on those denials.
+  std::string name_;
+  // Set by AuthzEngine::Check only; see its comment.
+  std::shared_ptr<const void> keep_alive_;
+};
+
 struct Decision {
   bool allowed = false;
-  std::string reason;
-  std::string binding_id;               // when allowed
-  std::vector<std::string> role_path;   // when allowed: bound role -> ... -> holder
+  DecisionReason reason;
   Revision revision = 0;
   // How this decision must be audited: the permission's audit mode.
   iam::v1::AuditMode audit_mode = iam::v1::AUDIT_MODE_ASYNC;
+
+  // When allowed: the id of the binding that allowed it; "" otherwise.
+  // Valid as long as `reason` is (see DecisionReason).
+  const std::string& binding_id() const;
+  // When allowed: the bound role -> ... -> the role that holds the
+  // permission directly; empty otherwise. Allocates: for responses.
+  std::vector<std::string> role_path() const;
 };
 
 class AuthzSnapshot {  // immutable, thread-safe
@@ -63,8 +118,10 @@ class AuthzSnapshot {  // immutable, thread-safe
   Revision revision() const { return revision_; }
 
   // Never errors: denies with a reason. Scopes are exact paths ("/" is the
-  // root; "" is unknown). No allocation on the lookups; the reason and role
-  // path are the only allocations.
+  // root; "" is unknown). Allocates nothing (but, on an unknown-name or
+  // inactive-person denial, a copy of that name when it is longer than 15
+  // bytes): the decision refers into this snapshot, so read its reason,
+  // binding id and role path while you hold the snapshot.
   Decision Check(absl::string_view person_id, absl::string_view permission,
                  absl::string_view scope, absl::Time now) const;
 
@@ -146,7 +203,10 @@ class AuthzEngine {
   // The newest snapshot. Cheap: a shared pointer copy.
   std::shared_ptr<const AuthzSnapshot> snapshot() const;
 
-  // On the current snapshot, at the clock's now.
+  // On the current snapshot, at the clock's now. The decision keeps that
+  // snapshot alive for as long as it (or a copy) lives, through a reference
+  // count private to the calling thread: checkers share no written cache
+  // line.
   Decision Check(absl::string_view person_id, absl::string_view permission,
                  absl::string_view scope) const;
 

@@ -60,11 +60,11 @@ class EngineDifferentialTest : public ::testing::TestWithParam<double> {
         ADD_FAILURE() << when << ": " << c.request.ShortDebugString()
                       << " kind " << iam::testing::CheckKindName(c.kind)
                       << " expected " << c.expected_allowed << ", got "
-                      << d.allowed << ": " << d.reason;
+                      << d.allowed << ": " << d.reason.str();
       }
       if (d.allowed) {
-        EXPECT_FALSE(d.binding_id.empty());
-        EXPECT_FALSE(d.role_path.empty());
+        EXPECT_FALSE(d.binding_id().empty());
+        EXPECT_FALSE(d.role_path().empty());
       }
     }
     EXPECT_EQ(mismatches, 0) << when;

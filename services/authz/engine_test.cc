@@ -85,6 +85,16 @@ iam::v1::RoleBinding PersonBinding(const std::string& who, const std::string& ro
   return Binding(iam::v1::SUBJECT_KIND_PERSON, who, role, scope, expires);
 }
 
+// A decision's formatted parts, as RPC responses and audit records carry them.
+// The reason converts implicitly, as audit code stores it.
+std::string ReasonOf(const Decision& d) {
+  std::string converted = d.reason;
+  EXPECT_EQ(converted, d.reason.str());
+  return converted;
+}
+std::string BindingIdOf(const Decision& d) { return d.binding_id(); }
+std::vector<std::string> RolePathOf(const Decision& d) { return d.role_path(); }
+
 class EngineTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -154,15 +164,15 @@ class EngineTest : public ::testing::Test {
 TEST_F(EngineTest, AllowsThroughInheritanceAndNamesBindingAndRolePath) {
   const std::string id = Bind(PersonBinding("alice", "line_lead", "site/sz"));
   Decision d = Check("alice", kView, "site/sz/line/3");
-  EXPECT_TRUE(d.allowed) << d.reason;
-  EXPECT_EQ(d.binding_id, id);
-  EXPECT_THAT(d.role_path, ElementsAre("line_lead", "operator", "viewer"));
-  EXPECT_THAT(d.reason, HasSubstr("line_lead -> operator -> viewer"));
+  EXPECT_TRUE(d.allowed) << d.reason.str();
+  EXPECT_EQ(d.binding_id(), id);
+  EXPECT_THAT(d.role_path(), ElementsAre("line_lead", "operator", "viewer"));
+  EXPECT_THAT(d.reason.str(), HasSubstr("line_lead -> operator -> viewer"));
   EXPECT_EQ(d.revision, engine_->snapshot()->revision());
 
   Decision direct = Check("alice", kRelease, "site/sz");
   EXPECT_TRUE(direct.allowed);
-  EXPECT_THAT(direct.role_path, ElementsAre("line_lead"));
+  EXPECT_THAT(direct.role_path(), ElementsAre("line_lead"));
 }
 
 TEST_F(EngineTest, WriteReturnsTheRevisionDecisionsCarry) {
@@ -180,16 +190,16 @@ TEST_F(EngineTest, DeniesUnknownPerson) {
   Bind(PersonBinding("zed", "viewer", "/"));  // bound, but never synced
   Decision d = Check("zed", kView, "/");
   EXPECT_FALSE(d.allowed);
-  EXPECT_THAT(d.reason, HasSubstr("unknown person"));
+  EXPECT_THAT(d.reason.str(), HasSubstr("unknown person"));
   EXPECT_GT(d.revision, 0);
 }
 
 TEST_F(EngineTest, DeniesPeopleWhoAreNotActive) {
   Bind(PersonBinding("bob", "viewer", "/"));
   Bind(PersonBinding("dave", "viewer", "/"));
-  EXPECT_THAT(Check("bob", kView, "/").reason,
+  EXPECT_THAT(Check("bob", kView, "/").reason.str(),
               HasSubstr("not active (PERSON_STATUS_SUSPENDED)"));
-  EXPECT_THAT(Check("dave", kView, "/").reason,
+  EXPECT_THAT(Check("dave", kView, "/").reason.str(),
               HasSubstr("not active (PERSON_STATUS_LEFT)"));
   ASSERT_TRUE(engine_->SyncSubjects({Subject("eve", iam::v1::PERSON_STATUS_PENDING)}).ok());
   Bind(PersonBinding("eve", "viewer", "/"));
@@ -200,21 +210,155 @@ TEST_F(EngineTest, DeniesUnknownPermissionAndScope) {
   Bind(PersonBinding("alice", "viewer", "/"));
   Decision perm = Check("alice", "mes.work_order:delete", "/");
   EXPECT_FALSE(perm.allowed);
-  EXPECT_THAT(perm.reason, HasSubstr("unknown permission"));
+  EXPECT_THAT(perm.reason.str(), HasSubstr("unknown permission"));
   Decision scope = Check("alice", kView, "site/bj");
   EXPECT_FALSE(scope.allowed);
-  EXPECT_THAT(scope.reason, HasSubstr("unknown scope"));
-  EXPECT_THAT(Check("alice", kView, "").reason, HasSubstr("unknown scope"));
+  EXPECT_THAT(scope.reason.str(), HasSubstr("unknown scope"));
+  EXPECT_THAT(Check("alice", kView, "").reason.str(), HasSubstr("unknown scope"));
 }
 
 TEST_F(EngineTest, DeniesWhenNoBindingGrants) {
   Bind(PersonBinding("alice", "viewer", "/"));
   Decision d = Check("alice", kRelease, "site/sz");
   EXPECT_FALSE(d.allowed);
-  EXPECT_THAT(d.reason, HasSubstr("no role binding grants"));
-  EXPECT_TRUE(d.binding_id.empty());
-  EXPECT_THAT(d.role_path, IsEmpty());
+  EXPECT_THAT(d.reason.str(), HasSubstr("no role binding grants"));
+  EXPECT_TRUE(d.binding_id().empty());
+  EXPECT_THAT(d.role_path(), IsEmpty());
   EXPECT_FALSE(Check("carol", kView, "/").allowed);
+}
+
+// The exact sentences, binding id and role path that responses and audit
+// records carry, for every kind of decision: formatting them only on demand
+// must not change a byte.
+TEST_F(EngineTest, DecisionTextsAreExactForEveryOutcome) {
+  const std::string group_id =
+      Bind(Binding(iam::v1::SUBJECT_KIND_GROUP, "burners", "burner", "site/sz"));
+  const std::string lead_id = Bind(PersonBinding("alice", "line_lead", "site/sz/line/3"));
+  const std::string expiring_id =
+      Bind(PersonBinding("carol", "viewer", "site/sz", kStart + 60));
+  Bind(PersonBinding("bob", "viewer", "/"));
+  clock_.Set(absl::FromUnixSeconds(kStart + 60));
+
+  Decision group = Check("alice", kFlash, "site/sz/line/3/station/7");
+  EXPECT_TRUE(group.allowed);
+  EXPECT_EQ(group.reason.code(), DecisionCode::kAllowed);
+  EXPECT_EQ(ReasonOf(group), absl::StrCat("allowed by binding ", group_id,
+                                          " (group burners): role burner at "
+                                          "scope site/sz"));
+  EXPECT_EQ(BindingIdOf(group), group_id);
+  EXPECT_THAT(RolePathOf(group), ElementsAre("burner"));
+
+  Decision inherited = Check("alice", kView, "site/sz/line/3/station/7");
+  EXPECT_TRUE(inherited.allowed);
+  EXPECT_EQ(inherited.reason.code(), DecisionCode::kAllowed);
+  EXPECT_EQ(ReasonOf(inherited),
+            absl::StrCat("allowed by binding ", lead_id,
+                         " (person alice): role line_lead -> operator -> "
+                         "viewer at scope site/sz/line/3"));
+  EXPECT_EQ(BindingIdOf(inherited), lead_id);
+  EXPECT_THAT(RolePathOf(inherited), ElementsAre("line_lead", "operator", "viewer"));
+
+  struct Denial {
+    std::string person, permission, scope;
+    DecisionCode code;
+    std::string reason;
+  };
+  const std::vector<Denial> denials = {
+      {"zed", kView, "/", DecisionCode::kUnknownPerson, "denied: unknown person \"zed\""},
+      {"a\nvery-long-person-id-beyond-the-short-string-buffer", kView, "/",
+       DecisionCode::kUnknownPerson,
+       "denied: unknown person "
+       "\"a\\nvery-long-person-id-beyond-the-short-string-buffer\""},
+      {std::string(150, 'x'), kView, "/", DecisionCode::kUnknownPerson,
+       absl::StrCat("denied: unknown person \"", std::string(100, 'x'), "...\"")},
+      {"bob", kView, "/", DecisionCode::kInactivePerson,
+       "denied: person \"bob\" is not active (PERSON_STATUS_SUSPENDED)"},
+      {"dave", kView, "/", DecisionCode::kInactivePerson,
+       "denied: person \"dave\" is not active (PERSON_STATUS_LEFT)"},
+      {"alice", "mes.work_order:delete", "/", DecisionCode::kUnknownPermission,
+       "denied: unknown permission \"mes.work_order:delete\""},
+      {"alice", kView, "site/bj", DecisionCode::kUnknownScope,
+       "denied: unknown scope \"site/bj\""},
+      {"alice", kView, "", DecisionCode::kUnknownScope, "denied: unknown scope \"\""},
+      {"alice", kRelease, "site/sz", DecisionCode::kNoBinding,
+       "denied: no role binding grants mes.work_order:release at site/sz"},
+      {"alice", kRelease, "/", DecisionCode::kNoBinding,
+       "denied: no role binding grants mes.work_order:release at /"},
+      {"carol", kView, "site/sz/line/4", DecisionCode::kBindingExpired,
+       absl::StrCat("denied: no role binding grants mes.work_order:view at "
+                    "site/sz/line/4 (binding ",
+                    expiring_id, " would, but expired at unix ", kStart + 60, ")")},
+  };
+  for (const Denial& c : denials) {
+    Decision d = Check(c.person, c.permission, c.scope);
+    EXPECT_FALSE(d.allowed) << c.reason;
+    EXPECT_EQ(d.reason.code(), c.code) << c.reason;
+    EXPECT_EQ(ReasonOf(d), c.reason);
+    EXPECT_EQ(BindingIdOf(d), "");
+    EXPECT_THAT(RolePathOf(d), IsEmpty());
+  }
+}
+
+TEST_F(EngineTest, DefaultDecisionDeniesWithAnEmptyReason) {
+  Decision d;
+  EXPECT_FALSE(d.allowed);
+  EXPECT_EQ(d.reason.code(), DecisionCode::kUndecided);
+  EXPECT_EQ(d.reason.str(), "");
+  EXPECT_EQ(d.binding_id(), "");
+  EXPECT_THAT(d.role_path(), IsEmpty());
+}
+
+// A decision formats from the snapshot it was made on, not from what the
+// engine holds when it is formatted; the engine's decisions keep that
+// snapshot alive after writes replace it and this thread checks again.
+TEST_F(EngineTest, DecisionTextOutlivesLaterWritesAndChecks) {
+  const std::string id = Bind(PersonBinding("alice", "line_lead", "site/sz"));
+  Decision allowed = Check("alice", kView, "site/sz");
+  Decision denied = Check("alice", kFlash, "site/sz");
+  const std::string allowed_text = allowed.reason.str();
+  const std::string denied_text = denied.reason.str();
+
+  ASSERT_TRUE(engine_->DeleteBinding(id).ok());
+  iam::v1::Role viewer;
+  viewer.set_name("viewer");
+  viewer.add_permissions(kView);
+  viewer.add_permissions(kFlash);
+  ASSERT_TRUE(engine_->PutRole(viewer).ok());
+  Bind(PersonBinding("alice", "viewer", "/"));
+  // The thread's cached snapshot moves on, and the old ones are released
+  // by everything but the decisions above.
+  EXPECT_EQ(Check("alice", kFlash, "site/sz").reason.code(), DecisionCode::kAllowed);
+  EXPECT_EQ(Check("alice", kView, "site/sz").binding_id(), Check("alice", kFlash, "/").binding_id());
+
+  EXPECT_EQ(allowed.reason.str(), allowed_text);
+  EXPECT_EQ(allowed.binding_id(), id);
+  EXPECT_THAT(allowed.role_path(), ElementsAre("line_lead", "operator", "viewer"));
+  EXPECT_EQ(denied.reason.str(), denied_text);
+  EXPECT_EQ(denied.reason.code(), DecisionCode::kNoBinding);
+
+  // A copy outlives the original, and a decision may be read on another
+  // thread (and released there).
+  Decision copy = allowed;
+  allowed = Decision();
+  std::string on_other_thread;
+  std::thread([&, moved = std::move(copy)] { on_other_thread = moved.reason; }).join();
+  EXPECT_EQ(on_other_thread, allowed_text);
+}
+
+// A snapshot's decisions refer into it: they read the same while it is held,
+// whatever the engine publishes meanwhile.
+TEST_F(EngineTest, SnapshotDecisionsReadFromTheirSnapshot) {
+  const std::string id = Bind(PersonBinding("alice", "line_lead", "site/sz"));
+  std::shared_ptr<const AuthzSnapshot> snap = engine_->snapshot();
+  Decision d = snap->Check("alice", kView, "site/sz", clock_.Now());
+  ASSERT_TRUE(engine_->DeleteBinding(id).ok());
+  EXPECT_FALSE(Check("alice", kView, "site/sz").allowed);
+  EXPECT_TRUE(d.allowed);
+  EXPECT_EQ(d.binding_id(), id);
+  EXPECT_EQ(d.reason.str(),
+            absl::StrCat("allowed by binding ", id,
+                         " (person alice): role line_lead -> operator -> viewer "
+                         "at scope site/sz"));
 }
 
 TEST_F(EngineTest, BindingCoversItsScopeAndBelowButNotAboveOrSideways) {
@@ -234,7 +378,7 @@ TEST_F(EngineTest, ExpiredBindingGrantsNothingFromThatExactSecond) {
   clock_.Set(absl::FromUnixSeconds(expires));
   Decision d = Check("alice", kView, "/");
   EXPECT_FALSE(d.allowed);
-  EXPECT_THAT(d.reason, HasSubstr("expired"));
+  EXPECT_THAT(d.reason.str(), HasSubstr("expired"));
   auto granted = engine_->snapshot()->ListPermissions("alice", "", clock_.Now());
   ASSERT_TRUE(granted.ok());
   EXPECT_THAT(*granted, IsEmpty());
@@ -244,9 +388,9 @@ TEST_F(EngineTest, GroupBindingsApplyToMembersOnly) {
   const std::string id =
       Bind(Binding(iam::v1::SUBJECT_KIND_GROUP, "burners", "burner", "site/sz"));
   Decision d = Check("alice", kFlash, "site/sz/line/3");
-  EXPECT_TRUE(d.allowed) << d.reason;
-  EXPECT_EQ(d.binding_id, id);
-  EXPECT_THAT(d.reason, HasSubstr("group burners"));
+  EXPECT_TRUE(d.allowed) << d.reason.str();
+  EXPECT_EQ(d.binding_id(), id);
+  EXPECT_THAT(d.reason.str(), HasSubstr("group burners"));
   EXPECT_FALSE(Check("carol", kFlash, "site/sz").allowed);
 
   // Leaving the group takes effect with the sync.
@@ -489,8 +633,8 @@ TEST_F(EngineTest, ReopenRestoresState) {
   }
   Decision again = Check("alice", kView, "site/sz/line/3");
   EXPECT_TRUE(again.allowed);
-  EXPECT_EQ(again.binding_id, allowed.binding_id);
-  EXPECT_EQ(again.role_path, allowed.role_path);
+  EXPECT_EQ(again.binding_id(), allowed.binding_id());
+  EXPECT_EQ(again.role_path(), allowed.role_path());
   EXPECT_TRUE(Check("alice", kFlash, "site/sz").allowed);
   EXPECT_FALSE(Check("bob", kView, "/").allowed);
   // Ids are never reused, not even the deleted last one.
@@ -644,7 +788,7 @@ TEST_F(EngineTest, PolicyEditsThroughSingleWrites) {
   const std::string id = Bind(PersonBinding("carol", "closer", "site/sz/line/5"));
   Decision d = Check("carol", kView, "site/sz/line/5");
   EXPECT_TRUE(d.allowed);
-  EXPECT_THAT(d.role_path, ElementsAre("closer", "viewer"));
+  EXPECT_THAT(d.role_path(), ElementsAre("closer", "viewer"));
 
   // Changing a role changes what its bindings grant, at once.
   closer.clear_inherits();
@@ -660,7 +804,7 @@ TEST_F(EngineTest, PolicyEditsThroughSingleWrites) {
   ASSERT_TRUE(engine_->DeleteRole("closer").ok());
   ASSERT_TRUE(engine_->DeleteScope("site/sz/line/5").ok());
   ASSERT_TRUE(engine_->DeletePermission(p.name()).ok());
-  EXPECT_THAT(Check("carol", p.name(), "/").reason, HasSubstr("unknown permission"));
+  EXPECT_THAT(Check("carol", p.name(), "/").reason.str(), HasSubstr("unknown permission"));
 
   // Declared again after deletion: works as new.
   ASSERT_TRUE(engine_->PutPermission(p).ok());

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <memory>
 #include <utility>
 
 #include "absl/strings/ascii.h"
@@ -235,36 +236,76 @@ void Admitter::DecideEntry(const AreaRule& area, const iam::v1::Badge& badge,
 }
 
 AdmitDecision Admitter::Admit(const AdmitInput& input, const Recorder& record) {
-  AdmitDecision d;
+  AdmitDecision out;
+  // The recorder completes at once, so `done` has run before AdmitThen returns.
+  AdmitThen(
+      input,
+      [&record](const AdmitDecision& d, RecordDone recorded) { recorded(record(d)); },
+      [&out](AdmitDecision d) { out = std::move(d); });
+  return out;
+}
+
+void Admitter::AdmitThen(const AdmitInput& input, const AsyncRecorder& record,
+                         DecisionDone done) {
+  auto p = std::make_shared<Pending>();
+  Decide(input, p.get());
+  WritePresence(p->changes, /*undo=*/false);
+  record(p->d, [this, p, done = std::move(done)](absl::Status recorded) {
+    Finish(p.get(), recorded);
+    done(std::move(p->d));
+  });
+}
+
+void Admitter::Finish(Pending* p, const absl::Status& recorded) {
+  if (!recorded.ok()) {
+    // Undo what this decision changed: the door never opened.
+    if (!p->changes.empty() || p->door_touched) {
+      {
+        absl::MutexLock lock(&mu_);
+        for (const PresenceChange& c : p->changes) {
+          std::string key = InsideKey(c.area_id, c.badge_id);
+          if (c.was_inside) {
+            inside_.insert(key);
+          } else {
+            inside_.erase(key);
+          }
+        }
+        if (p->door_touched) doors_[p->d.door_id] = p->door_before;
+      }
+      WritePresence(p->changes, /*undo=*/true);
+    }
+    p->d.admitted = false;
+    p->d.reason = absl::StrCat("the decision could not be recorded durably (",
+                               recorded.message(), "); denied");
+  }
+  if (!p->claimed_badge.empty()) {
+    absl::MutexLock lock(&mu_);
+    tracks_[p->claimed_badge].in_flight = false;
+  }
+}
+
+void Admitter::Decide(const AdmitInput& input, Pending* p) {
+  AdmitDecision& d = p->d;
   d.door_id = input.door_id;
   d.direction = input.direction;
-  auto finish = [&]() {
-    absl::Status recorded = record(d);
-    if (!recorded.ok()) {
-      d.admitted = false;
-      d.reason = absl::StrCat("the decision could not be recorded durably (",
-                              recorded.message(), "); denied");
-    }
-    return d;
-  };
   const absl::Time now = clock_->Now();
   std::shared_ptr<const AreaSet> areas = areas_->snapshot();
   const AreaRule* area = areas->AreaOfDoor(input.door_id);
   if (area == nullptr) {
     d.reason = absl::StrCat("unknown door '", input.door_id.substr(0, 64), "'");
-    return finish();
+    return;
   }
   d.area_id = area->proto.id();
   d.area_scope = area->proto.scope();
   if (input.direction != iam::v1::DIRECTION_ENTRY &&
       input.direction != iam::v1::DIRECTION_EXIT) {
     d.reason = "direction must be ENTRY or EXIT";
-    return finish();
+    return;
   }
   absl::StatusOr<std::string> card = NormalizeCardNumber(input.card_number);
   if (!card.ok()) {
     d.reason = std::string(card.status().message());
-    return finish();
+    return;
   }
   const absl::Duration skew =
       absl::AbsDuration(absl::FromUnixMicros(input.presented_at_unix_micros) - now);
@@ -274,23 +315,23 @@ AdmitDecision Admitter::Admit(const AdmitInput& input, const Recorder& record) {
         " s away from the server's (at most ",
         absl::ToInt64Seconds(options_.max_clock_skew),
         " s allowed); fix the controller's clock");
-    return finish();
+    return;
   }
   absl::optional<iam::v1::Badge> badge = badges_->FindByCard(*card);
   if (!badge.has_value()) {
     d.reason = absl::StrCat("unknown card ", *card);
-    return finish();
+    return;
   }
   d.badge_id = badge->id();
   d.person_id = badge->person_id();
 
-  bool clone_suspected = false;
   {
     absl::MutexLock lock(&mu_);
     BadgeTrack& track = tracks_[badge->id()];
-    if (track.in_flight ||
-        (track.last_door != input.door_id && now - track.last_at < options_.two_doors_window)) {
-      clone_suspected = true;
+    const bool clone_suspected =
+        track.in_flight || (track.last_door != input.door_id &&
+                            now - track.last_at < options_.two_doors_window);
+    if (clone_suspected) {
       d.reason = absl::StrCat("badge ", badge->id(),
                               " presented at two doors at once (also at ",
                               track.last_door, "); possible cloned card");
@@ -299,26 +340,17 @@ AdmitDecision Admitter::Admit(const AdmitInput& input, const Recorder& record) {
     }
     track.last_door = input.door_id;
     track.last_at = now;
+    if (clone_suspected) return;
   }
-  if (clone_suspected) return finish();
-  struct Release {
-    Admitter* self;
-    std::string badge_id;
-    ~Release() {
-      absl::MutexLock lock(&self->mu_);
-      self->tracks_[badge_id].in_flight = false;
-    }
-  } release{this, badge->id()};
+  // Released by Finish, once the decision is recorded.
+  p->claimed_badge = badge->id();
 
-  std::vector<PresenceChange> changes;
-  DoorState door_before;
-  bool door_touched = false;  // door_before holds the door's earlier state
   if (input.direction == iam::v1::DIRECTION_EXIT) {
     absl::MutexLock lock(&mu_);
     const std::string key = InsideKey(area->proto.id(), badge->id());
     const bool inside = inside_.contains(key);
     if (inside) {
-      changes.push_back({area->proto.id(), badge->id(), false, true});
+      p->changes.push_back({area->proto.id(), badge->id(), false, true});
       inside_.erase(key);
     }
     d.admitted = true;
@@ -331,29 +363,9 @@ AdmitDecision Admitter::Admit(const AdmitInput& input, const Recorder& record) {
             ? absl::StrCat(" (badge is ", BadgeStateName(badge->state()), ")")
             : "");
   } else {
-    DecideEntry(*area, *badge, now, &d, &changes, &door_before, &door_touched);
+    DecideEntry(*area, *badge, now, &d, &p->changes, &p->door_before,
+                &p->door_touched);
   }
-  WritePresence(changes, /*undo=*/false);
-  absl::Status recorded = record(d);
-  if (recorded.ok()) return d;
-  // Undo what this decision changed: the door never opened.
-  {
-    absl::MutexLock lock(&mu_);
-    for (const PresenceChange& c : changes) {
-      std::string key = InsideKey(c.area_id, c.badge_id);
-      if (c.was_inside) {
-        inside_.insert(key);
-      } else {
-        inside_.erase(key);
-      }
-    }
-    if (door_touched) doors_[d.door_id] = door_before;
-  }
-  WritePresence(changes, /*undo=*/true);
-  d.admitted = false;
-  d.reason = absl::StrCat("the decision could not be recorded durably (",
-                          recorded.message(), "); denied");
-  return d;
 }
 
 }  // namespace iam::badge

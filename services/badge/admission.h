@@ -16,9 +16,12 @@
 // both). An exit is admitted for any issued badge, so nobody is locked in,
 // and marks the badge outside.
 //
-// Every decision goes to the caller's Recorder (the durable audit record)
-// before Admit returns; if recording fails the decision becomes a denial and
-// the presence changes it made are undone. Anything the Admitter cannot
+// Every decision goes to the caller's recorder (the durable audit record)
+// before it is answered; if recording fails the decision becomes a denial and
+// the presence changes it made are undone. AdmitThen does not wait for the
+// record: it answers from the recorder's completion, so no thread is held
+// while the record is synced (and the badge stays claimed, for the two-doors
+// check, until then). Anything the Admitter cannot
 // establish (grant source down, unknown person) denies.
 //
 // Who is inside each area (for anti-passback) is written to the store's
@@ -93,6 +96,14 @@ class Admitter {
   };
   // Durably records a decision; an error turns it into a denial.
   using Recorder = std::function<absl::Status(const AdmitDecision&)>;
+  // Called once when a decision's record is durable (OK) or failed.
+  using RecordDone = std::function<void(absl::Status)>;
+  // Starts durably recording a decision and calls `done` once, now or later
+  // from any thread, with the outcome.
+  using AsyncRecorder =
+      std::function<void(const AdmitDecision&, RecordDone done)>;
+  // Receives the final decision (after its record), once.
+  using DecisionDone = std::function<void(AdmitDecision)>;
 
   // Loads who is inside from `store`. REQUIRES: every pointer outlives the
   // Admitter. Until set_grant_source is called every entry is denied.
@@ -103,7 +114,16 @@ class Admitter {
   // REQUIRES: `source` outlives the Admitter.
   void set_grant_source(GrantSource* source) { grants_.store(source); }
 
+  // Decides, records and returns the decision.
   AdmitDecision Admit(const AdmitInput& input, const Recorder& record);
+
+  // Decides (blocking only on the grant source and an unsynced store write),
+  // hands the decision to `record`, and returns; `done` gets the final
+  // decision from `record`'s completion, on whichever thread completes it.
+  // A failed record's undo (a lock and an unsynced store write) runs there
+  // too, before `done`.
+  void AdmitThen(const AdmitInput& input, const AsyncRecorder& record,
+                 DecisionDone done);
 
   // Whether the badge is inside the area (anti-passback state).
   bool IsInside(absl::string_view area_id, absl::string_view badge_id) const;
@@ -127,12 +147,24 @@ class Admitter {
     std::string area_id, badge_id;
     bool inside = false, was_inside = false;
   };
+  // One decision awaiting its record.
+  struct Pending {
+    AdmitDecision d;
+    std::vector<PresenceChange> changes;
+    DoorState door_before;
+    bool door_touched = false;   // door_before holds the door's earlier state
+    std::string claimed_badge;   // in flight until recorded; empty if none
+  };
 
   Admitter(AreaRegistry* areas, BadgeRegistry* badges, Store* store,
            const Clock* clock, Options options)
       : areas_(areas), badges_(badges), store_(store), clock_(clock),
         options_(options) {}
 
+  // Everything before the record: fills `p`, claims the badge.
+  void Decide(const AdmitInput& input, Pending* p);
+  // After the record: undoes `p` if it failed, releases the badge.
+  void Finish(Pending* p, const absl::Status& recorded);
   // The entry checks after the badge was claimed.
   void DecideEntry(const AreaRule& area, const iam::v1::Badge& badge,
                    absl::Time now, AdmitDecision* d,

@@ -304,6 +304,54 @@ TEST_F(AdmissionTest, AFailedRecordDeniesAndUndoesPresence) {
   EXPECT_TRUE(Present("b-1", "11111111").admitted);
 }
 
+// AdmitThen answers only from the record's completion, and the badge stays
+// claimed until then: the same card at another door meanwhile is a clone.
+TEST_F(AdmissionTest, AdmitThenAnswersOnlyOnceTheRecordCompletes) {
+  AdmitInput in{"b-1", "11111111", DIRECTION_ENTRY, absl::ToUnixMicros(clock_.Now())};
+  Admitter::RecordDone complete;
+  std::vector<AdmitDecision> answered;
+  admitter_->AdmitThen(
+      in,
+      [&](const AdmitDecision& d, Admitter::RecordDone done) {
+        EXPECT_TRUE(d.admitted) << d.reason;
+        complete = std::move(done);
+      },
+      [&](AdmitDecision d) { answered.push_back(std::move(d)); });
+  ASSERT_TRUE(complete);
+  EXPECT_TRUE(answered.empty());
+  AdmitDecision other = Present("b-2", "11111111", DIRECTION_EXIT);
+  EXPECT_FALSE(other.admitted);
+  EXPECT_NE(other.reason.find("two doors at once"), std::string::npos) << other.reason;
+
+  complete(absl::OkStatus());
+  ASSERT_EQ(answered.size(), 1u);
+  EXPECT_TRUE(answered[0].admitted) << answered[0].reason;
+  EXPECT_TRUE(admitter_->IsInside("burning", answered[0].badge_id));
+  // Released: once the two-doors window has passed, it exits.
+  clock_.Advance(absl::Seconds(5));
+  EXPECT_TRUE(Present("b-2", "11111111", DIRECTION_EXIT).admitted);
+}
+
+TEST_F(AdmissionTest, AdmitThenWithAFailedRecordDeniesAndUndoesPresence) {
+  AdmitInput in{"b-1", "11111111", DIRECTION_ENTRY, absl::ToUnixMicros(clock_.Now())};
+  Admitter::RecordDone complete;
+  std::vector<AdmitDecision> answered;
+  admitter_->AdmitThen(
+      in, [&](const AdmitDecision&, Admitter::RecordDone done) { complete = std::move(done); },
+      [&](AdmitDecision d) { answered.push_back(std::move(d)); });
+  ASSERT_TRUE(complete);
+  const std::string badge = badges_->FindByCard("11111111")->id();
+  EXPECT_TRUE(admitter_->IsInside("burning", badge));  // decided, not yet recorded
+  complete(absl::UnavailableError("disk full"));
+  ASSERT_EQ(answered.size(), 1u);
+  EXPECT_FALSE(answered[0].admitted);
+  EXPECT_NE(answered[0].reason.find("could not be recorded durably (disk full)"),
+            std::string::npos)
+      << answered[0].reason;
+  EXPECT_FALSE(admitter_->IsInside("burning", badge));
+  EXPECT_TRUE(Present("b-1", "11111111").admitted);
+}
+
 TEST_F(AdmissionTest, ExitIsAdmittedForAnyIssuedBadge) {
   ASSERT_TRUE(Present("b-1", "11111111").admitted);
   ASSERT_TRUE(badges_->RevokeAllOf("p-tech", "left").ok());

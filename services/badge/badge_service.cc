@@ -44,6 +44,40 @@ std::string DirectionWord(iam::v1::Direction d) {
   }
 }
 
+// The audit record of an admission decision: ids only. The card number, like
+// a name, stays out of the log unless it is unknown (then the badge id is
+// empty and the reason carries it).
+iam::v1::AuditRecord AdmitRecord(const std::string& caller, const AdmitDecision& d,
+                                 Revision revision) {
+  iam::v1::AuditRecord record;
+  record.set_caller(caller);
+  record.set_action(kAdmitAction);
+  record.set_target(d.area_id);
+  record.set_person_id(d.person_id);
+  record.set_outcome(d.admitted ? iam::v1::AUDIT_OUTCOME_SUCCESS
+                                : iam::v1::AUDIT_OUTCOME_DENIED);
+  record.set_reason(absl::StrCat("door ", d.door_id.substr(0, 64), ", ",
+                                 d.badge_id.empty() ? "" : absl::StrCat("badge ", d.badge_id, ", "),
+                                 DirectionWord(d.direction), ": ", d.reason));
+  record.set_revision(revision);
+  iam::v1::AuditDecision* decision = record.add_decisions();
+  decision->set_person_id(d.person_id);
+  decision->set_permission(d.direction == iam::v1::DIRECTION_EXIT ? "area.door:exit"
+                                                                  : "area.door:enter");
+  decision->set_scope(d.area_scope);
+  decision->set_allowed(d.admitted);
+  decision->set_reason(d.reason);
+  if (!d.companion_person_id.empty()) {
+    iam::v1::AuditDecision* companion = record.add_decisions();
+    companion->set_person_id(d.companion_person_id);
+    companion->set_permission("area.door:enter");
+    companion->set_scope(d.area_scope);
+    companion->set_allowed(true);
+    companion->set_reason(absl::StrCat("two-person rule with ", d.person_id));
+  }
+  return record;
+}
+
 }  // namespace
 
 BadgeServiceImpl::BadgeServiceImpl(const Deps& deps,
@@ -73,59 +107,54 @@ absl::StatusOr<std::string> BadgeServiceImpl::Authorize(
 grpc::ServerUnaryReactor* BadgeServiceImpl::Admit(
     grpc::CallbackServerContext* context, const iam::v1::AdmitRequest* request,
     iam::v1::AdmitResponse* response) {
-  return FinishUnaryOn(&pool_, context, [=]() -> absl::Status {
-    ASSIGN_OR_RETURN(std::string caller,
-                     Authorize(context, kPermDoorsAdmit, kAdmitAction,
-                               request->door_id().substr(0, 64)));
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  // On the pool: the grant source may call another service, and the
+  // presence write may wait for the store. The durable audit record is not
+  // waited for: the decision is answered from the audit writer's callback,
+  // so no thread is held while records are synced (they share one sync).
+  pool_.Schedule([=]() {
+    absl::StatusOr<std::string> caller =
+        Authorize(context, kPermDoorsAdmit, kAdmitAction,
+                  request->door_id().substr(0, 64));
+    if (!caller.ok()) {
+      reactor->Finish(ToGrpcStatus(caller.status()));
+      return;
+    }
     AdmitInput input;
     input.door_id = request->door_id();
     input.card_number = request->card_number();
     input.direction = request->direction();
     input.presented_at_unix_micros = request->presented_at_unix_micros();
-    int64_t sequence = 0;
-    AdmitDecision d = deps_.admitter->Admit(input, [&](const AdmitDecision& d) {
-      iam::v1::AuditRecord record;
-      record.set_caller(caller);
-      record.set_action(kAdmitAction);
-      record.set_target(d.area_id);
-      record.set_person_id(d.person_id);
-      record.set_outcome(d.admitted ? iam::v1::AUDIT_OUTCOME_SUCCESS
-                                    : iam::v1::AUDIT_OUTCOME_DENIED);
-      // Ids only: the card number, like a name, stays out of the log unless
-      // it is unknown (then the badge id is empty and the reason carries it).
-      record.set_reason(absl::StrCat("door ", d.door_id.substr(0, 64), ", ",
-                                     d.badge_id.empty() ? "" : absl::StrCat("badge ", d.badge_id, ", "),
-                                     DirectionWord(d.direction), ": ", d.reason));
-      record.set_revision(deps_.store->CurrentRevision());
-      iam::v1::AuditDecision* decision = record.add_decisions();
-      decision->set_person_id(d.person_id);
-      decision->set_permission(d.direction == iam::v1::DIRECTION_EXIT
-                                   ? "area.door:exit"
-                                   : "area.door:enter");
-      decision->set_scope(d.area_scope);
-      decision->set_allowed(d.admitted);
-      decision->set_reason(d.reason);
-      if (!d.companion_person_id.empty()) {
-        iam::v1::AuditDecision* companion = record.add_decisions();
-        companion->set_person_id(d.companion_person_id);
-        companion->set_permission("area.door:enter");
-        companion->set_scope(d.area_scope);
-        companion->set_allowed(true);
-        companion->set_reason(absl::StrCat("two-person rule with ", d.person_id));
-      }
-      absl::StatusOr<int64_t> appended = deps_.audit_log->Append(std::move(record));
-      if (!appended.ok()) return appended.status();
-      sequence = *appended;
-      return absl::OkStatus();
-    });
-    response->set_admitted(d.admitted);
-    response->set_reason(d.reason);
-    response->set_person_id(d.person_id);
-    response->set_badge_id(d.badge_id);
-    response->set_area_id(d.area_id);
-    response->set_audit_sequence(sequence);
-    return absl::OkStatus();
+    deps_.admitter->AdmitThen(
+        input,
+        [this, caller = *std::move(caller), response](
+            const AdmitDecision& d, Admitter::RecordDone recorded) {
+          deps_.audit_log->AppendThen(
+              AdmitRecord(caller, d, deps_.store->CurrentRevision()),
+              [this, response, recorded = std::move(recorded)](
+                  absl::StatusOr<int64_t> appended) {
+                if (appended.ok()) {
+                  response->set_audit_sequence(*appended);
+                  recorded(absl::OkStatus());
+                  return;
+                }
+                // Undoing the decision takes a lock and writes the store:
+                // not on the audit writer's thread.
+                pool_.Schedule([recorded, status = appended.status()] {
+                  recorded(status);
+                });
+              });
+        },
+        [reactor, response](AdmitDecision d) {
+          response->set_admitted(d.admitted);
+          response->set_reason(std::move(d.reason));
+          response->set_person_id(std::move(d.person_id));
+          response->set_badge_id(std::move(d.badge_id));
+          response->set_area_id(std::move(d.area_id));
+          reactor->Finish(grpc::Status::OK);
+        });
   });
+  return reactor;
 }
 
 grpc::ServerUnaryReactor* BadgeServiceImpl::GetDoorList(

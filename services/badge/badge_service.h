@@ -3,10 +3,11 @@
 // validates, calls the domain objects (BadgeRegistry, Admitter,
 // DoorListPublisher), audits, and maps statuses.
 //
-// Every Admit decision is appended to the audit log synchronously (durable)
-// before the door gets its answer; every badge change is audited as a
-// change. Handlers that block (synced writes, calls to other services) run
-// on the service's own thread pool.
+// Every Admit decision is appended to the audit log durably before the door
+// gets its answer (AppendThen: the answer is sent from the record's
+// completion, no thread waits for the sync); every badge change is audited
+// as a change. Handlers that block (synced writes, calls to other services)
+// run on the service's own thread pool.
 // Thread-safe.
 #ifndef IAM_SERVICES_BADGE_BADGE_SERVICE_H_
 #define IAM_SERVICES_BADGE_BADGE_SERVICE_H_

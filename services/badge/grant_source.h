@@ -1,18 +1,22 @@
 // GrantSource: what admission needs to know about a person from the other
 // services: their status (identity) and the roles they hold at an area's
 // scope, with when each grant ends (authz). The gRPC implementation
-// (grpc_grant_source.h) asks the services on every call, so an answer is
-// never older than the call: a revocation that returned before is seen.
+// (grpc_grant_source.h) asks the services on every call, and the engine one
+// (engine_grant_source.h) reads the co-hosted authz engine's current
+// snapshot, so an answer is never older than the call: a revocation that
+// returned before is seen.
 // Implementations are thread-safe.
 #ifndef IAM_SERVICES_BADGE_GRANT_SOURCE_H_
 #define IAM_SERVICES_BADGE_GRANT_SOURCE_H_
 
+#include <algorithm>
 #include <string>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "proto/iam/v1/authz.pb.h"
 #include "proto/iam/v1/common.pb.h"
 
 namespace iam::badge {
@@ -24,6 +28,19 @@ struct PersonGrants {
   // grant of it (absl::InfiniteFuture() for no expiry). Empty unless active.
   absl::flat_hash_map<std::string, absl::Time> roles;
 };
+
+// Adds the roles on `granted`'s role path to `grants`, each until the grant
+// ends (keeping the later end when a role is already there).
+inline void AddGrantedRoles(const iam::v1::GrantedPermission& granted,
+                            PersonGrants* grants) {
+  const absl::Time until = granted.expires_at_unix() == 0
+                               ? absl::InfiniteFuture()
+                               : absl::FromUnixSeconds(granted.expires_at_unix());
+  for (const std::string& role : granted.role_path()) {
+    auto [it, added] = grants->roles.emplace(role, until);
+    if (!added) it->second = std::max(it->second, until);
+  }
+}
 
 class GrantSource {
  public:

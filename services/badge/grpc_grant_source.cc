@@ -1,7 +1,5 @@
 #include "services/badge/grpc_grant_source.h"
 
-#include <algorithm>
-
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "services/common/caller.h"
@@ -61,13 +59,7 @@ absl::StatusOr<PersonGrants> GrpcGrantSource::Lookup(absl::string_view person_id
     return absl::UnavailableError(absl::StrCat("authz service: ", s.error_message()));
   }
   for (const iam::v1::GrantedPermission& g : response.permissions()) {
-    absl::Time until = g.expires_at_unix() == 0
-                           ? absl::InfiniteFuture()
-                           : absl::FromUnixSeconds(g.expires_at_unix());
-    for (const std::string& role : g.role_path()) {
-      auto [it, added] = grants.roles.emplace(role, until);
-      if (!added) it->second = std::max(it->second, until);
-    }
+    AddGrantedRoles(g, &grants);
   }
   if (!grants.roles.empty()) {
     // Authz grants nothing to a person who is not active, and identity tells

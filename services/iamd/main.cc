@@ -33,6 +33,7 @@
 #include "services/badge/badge_registry.h"
 #include "services/badge/badge_service.h"
 #include "services/badge/door_list.h"
+#include "services/badge/engine_grant_source.h"
 #include "services/badge/grpc_grant_source.h"
 #include "services/badge/list_signer.h"
 #include "services/authz/authz_service.h"
@@ -89,7 +90,14 @@ ABSL_FLAG(int, audit_checkpoint_records, 1000,
           "Sign the audit chain head at least every this many records (and "
           "every second while records arrive).");
 ABSL_FLAG(int, password_hash_threads, 0,
-          "Password hashing workers (low CPU priority). 0: one per core.");
+          "Password hashing workers (low CPU priority). 0: one fewer than "
+          "the cores (at least 1), so that one core is left for the other RPCs.");
+ABSL_FLAG(int, password_hash_nice, 10,
+          "Added to the password hashing workers' nice value (0: same CPU "
+          "priority as the rest of iamd).");
+ABSL_FLAG(bool, password_hash_sched_idle, true,
+          "Run the password hashing workers under SCHED_IDLE, so that any "
+          "other iamd thread that wakes up on their core preempts them.");
 ABSL_FLAG(int, password_hash_queue, 64,
           "Logins that may wait for a hashing worker; beyond that they fail "
           "with RESOURCE_EXHAUSTED at once.");
@@ -263,11 +271,18 @@ int Run() {
   password::PasswordServiceImpl password_service(
       passwords->get(), &authorizer, audit_log->get(), callers,
       {absl::GetFlag(FLAGS_password_hash_threads),
-       absl::GetFlag(FLAGS_password_hash_queue)});
+       absl::GetFlag(FLAGS_password_hash_queue),
+       absl::GetFlag(FLAGS_password_hash_nice),
+       absl::GetFlag(FLAGS_password_hash_sched_idle)});
 
+  // Admissions are the hot path (door controllers, thousands a second): the
+  // badge service asks the co-hosted engine's snapshot directly, both for the
+  // controller's own permission and for people's grants (below), instead of
+  // an in-process RPC (and an extra authz.check audit record) per Admit.
+  authz::EngineAuthorizer badge_authorizer(engine->get());
   badge::BadgeServiceImpl badge_service(
-      {areas->get(), badges->get(), admitter->get(), &door_lists, &authorizer,
-       audit_log->get(), store->get(), clock},
+      {areas->get(), badges->get(), admitter->get(), &door_lists,
+       &badge_authorizer, audit_log->get(), store->get(), clock},
       callers);
 
   grpc::EnableDefaultHealthCheckService(true);
@@ -300,8 +315,11 @@ int Run() {
   password::GrpcPersonDirectory person_directory(self, kServerPrincipal,
                                                  callers.internal_token);
   (*passwords)->set_directory(&person_directory);
-  badge::GrpcGrantSource badge_grants(self, kServerPrincipal,
-                                      callers.internal_token);
+  // Grants from the engine's snapshot; identity (over the API) only for the
+  // status of people with no grant at an area.
+  badge::GrpcGrantSource badge_identity(self, kServerPrincipal,
+                                        callers.internal_token);
+  badge::EngineGrantSource badge_grants(engine->get(), clock, &badge_identity);
   badge_service.set_grant_source(&badge_grants);
 
   // HR lifecycle over the co-hosted services' APIs. It first applies what

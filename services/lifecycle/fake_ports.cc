@@ -5,6 +5,7 @@
 namespace iam::lifecycle {
 
 absl::Status FakeServices::MaybeFail(const std::string& method) {
+  ++calls_[method];
   auto it = fail_.find(method);
   if (it == fail_.end() || it->second == 0) return absl::OkStatus();
   --it->second;
@@ -98,6 +99,25 @@ absl::StatusOr<Revision> FakeServices::Unbind(absl::string_view id,
   if (bindings_.erase(std::string(id)) == 0) return Revision{0};
   reasons_.emplace_back(reason);
   return ++revision_;
+}
+
+absl::StatusOr<AccessGrants::Removed> FakeServices::UnbindAllOf(
+    absl::string_view person_id, absl::string_view reason) {
+  absl::MutexLock lock(&mu_);
+  if (absl::Status s = MaybeFail("UnbindAllOf"); !s.ok()) return s;
+  Removed out;
+  for (auto it = bindings_.begin(); it != bindings_.end();) {
+    if (it->second.subject().id() == person_id) {
+      out.binding_ids.push_back(it->first);
+      it = bindings_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  if (out.binding_ids.empty()) return out;
+  reasons_.emplace_back(reason);
+  out.revision = ++revision_;  // one commit for all of them
+  return out;
 }
 
 absl::StatusOr<CredentialRevoker::Result> FakeServices::Revoke(
@@ -202,6 +222,12 @@ std::string FakeServices::BadgeState(absl::string_view badge_id) {
   absl::MutexLock lock(&mu_);
   auto it = badges_.find(std::string(badge_id));
   return it == badges_.end() ? "" : it->second.second;
+}
+
+int FakeServices::calls(const std::string& method) {
+  absl::MutexLock lock(&mu_);
+  auto it = calls_.find(method);
+  return it == calls_.end() ? 0 : it->second;
 }
 
 std::vector<std::string> FakeServices::reasons() {

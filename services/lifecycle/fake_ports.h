@@ -37,6 +37,8 @@ class FakeServices final : public PersonDirectory,
       const iam::v1::RoleBinding& binding) override;
   absl::StatusOr<Revision> Unbind(absl::string_view binding_id,
                                   absl::string_view reason) override;
+  absl::StatusOr<Removed> UnbindAllOf(absl::string_view person_id,
+                                      absl::string_view reason) override;
   // CredentialRevoker
   absl::StatusOr<CredentialRevoker::Result> Revoke(absl::string_view person_id,
                                                    absl::string_view reason) override;
@@ -49,8 +51,8 @@ class FakeServices final : public PersonDirectory,
                                   absl::string_view reason) override;
 
   // --- Test controls and observations ---
-  // The next `n` calls of `method` ("Update", "Bind", "Unbind", "Revoke",
-  // "RevokeAll", ...) fail with UNAVAILABLE.
+  // The next `n` calls of `method` ("Update", "Bind", "Unbind",
+  // "UnbindAllOf", "Revoke", "RevokeAll", ...) fail with UNAVAILABLE.
   void FailNext(const std::string& method, int n);
   // Whether an active person holds `role` at exactly `scope`.
   bool Allows(absl::string_view person_id, absl::string_view role,
@@ -64,6 +66,8 @@ class FakeServices final : public PersonDirectory,
   std::string BadgeState(absl::string_view badge_id);
   // Every reason passed to a write, in order.
   std::vector<std::string> reasons();
+  // How many calls `method` has had (failed ones included).
+  int calls(const std::string& method);
   Revision revision();
 
  private:
@@ -79,6 +83,7 @@ class FakeServices final : public PersonDirectory,
   std::map<std::string, std::pair<std::string, std::string>> badges_
       ABSL_GUARDED_BY(mu_);  // id -> (person, state)
   std::map<std::string, int> fail_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, int> calls_ ABSL_GUARDED_BY(mu_);
   std::vector<std::string> reasons_ ABSL_GUARDED_BY(mu_);
 };
 

@@ -124,4 +124,23 @@ absl::StatusOr<Revision> GrpcAccessGrants::Unbind(absl::string_view binding_id,
   return Revision{response.revision()};
 }
 
+absl::StatusOr<AccessGrants::Removed> GrpcAccessGrants::UnbindAllOf(
+    absl::string_view person_id, absl::string_view reason) {
+  grpc::ClientContext context;
+  as_.Prepare(&context);
+  iam::v1::DeleteBindingsOfRequest request;
+  request.set_person_id(std::string(person_id));
+  request.set_reason(std::string(reason));
+  iam::v1::DeleteBindingsOfResponse response;
+  grpc::Status s = stub_->DeleteBindingsOf(&context, request, &response);
+  if (!s.ok()) return FromGrpc(s, "authz service");
+  Removed out;
+  for (std::string& id : *response.mutable_deleted_binding_ids()) {
+    out.binding_ids.push_back(std::move(id));
+  }
+  // With nothing to delete authz answers its current revision: no change.
+  if (!out.binding_ids.empty()) out.revision = response.revision();
+  return out;
+}
+
 }  // namespace iam::lifecycle

@@ -56,6 +56,8 @@ class GrpcAccessGrants final : public AccessGrants {
       const iam::v1::RoleBinding& binding) override;
   absl::StatusOr<Revision> Unbind(absl::string_view binding_id,
                                   absl::string_view reason) override;
+  absl::StatusOr<Removed> UnbindAllOf(absl::string_view person_id,
+                                      absl::string_view reason) override;
 
  private:
   std::unique_ptr<iam::v1::AuthzService::Stub> stub_;

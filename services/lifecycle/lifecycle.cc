@@ -13,6 +13,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/synchronization/notification.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "services/common/status_macros.h"
@@ -174,6 +175,39 @@ std::string EventTag(absl::string_view event_id) {
   return absl::StrCat("HR ", event_id, ":");
 }
 
+// The lifecycle's audit record of an event: its steps, or why it stopped.
+iam::v1::AuditRecord AuditRecordOf(const StoredEvent& event, absl::string_view action,
+                                   const absl::Status& outcome) {
+  const HrEventResult& r = event.result();
+  iam::v1::AuditRecord record;
+  record.set_caller(event.caller().empty() ? "lifecycle" : event.caller());
+  record.set_action(std::string(action));
+  record.set_target(r.event_id());
+  record.set_person_id(r.person_id());
+  record.set_revision(outcome.ok() ? r.revision() : 0);
+  std::string reason = absl::StrCat(EventTag(r.event_id()), " ", Header(event).reason(),
+                                    " | effective ",
+                                    FormatEffectiveTime(absl::FromUnixSeconds(r.effective_at_unix())));
+  if (!r.steps().empty()) {
+    absl::StrAppend(&reason, " | steps: ", absl::StrJoin(r.steps(), "; "));
+  }
+  if (outcome.ok()) {
+    record.set_outcome(iam::v1::AUDIT_OUTCOME_SUCCESS);
+  } else {
+    record.set_outcome(iam::v1::AUDIT_OUTCOME_FAILED);
+    absl::StrAppend(&reason, " | ", absl::StatusCodeToString(outcome.code()), ": ",
+                    outcome.message());
+  }
+  record.set_reason(std::move(reason));
+  return record;
+}
+
+absl::Status AuditFailed(const StoredEvent& event, const absl::Status& error) {
+  return absl::UnavailableError(absl::StrCat(
+      "HR event '", event.result().event_id(), "' was applied but its audit record could not be "
+      "written: ", error.message()));
+}
+
 // A binding the event made on an earlier, interrupted attempt.
 const RoleBinding* Adoptable(const std::vector<RoleBinding>& existing,
                              absl::string_view event_id, absl::string_view role,
@@ -257,6 +291,12 @@ class DryRunAccess final : public AccessGrants {
   }
   absl::StatusOr<Revision> Unbind(absl::string_view, absl::string_view) override {
     return Revision{0};
+  }
+  absl::StatusOr<Removed> UnbindAllOf(absl::string_view id, absl::string_view) override {
+    ASSIGN_OR_RETURN(std::vector<RoleBinding> held, real_->ListOf(id));
+    Removed out;
+    for (const RoleBinding& b : held) out.binding_ids.push_back(b.id());
+    return out;
   }
 
  private:
@@ -361,6 +401,9 @@ struct Lifecycle::Attempt {
   std::string reason;  // "HR <id>: <HR's reason>"
   absl::Time now;
   int effects = 0;  // changes made by this attempt
+  // The APPLYING record is not committed yet: the step's first commit of
+  // the lifecycle store carries it, before any other service is changed.
+  bool unsaved = false;
   // Other events of the person to mark FAILED with the final commit.
   std::vector<StoredEvent> cancelled;
 
@@ -716,11 +759,17 @@ absl::StatusOr<HrEventResult> Lifecycle::Run(StoredEvent event, bool dry_run) {
     if (std::find(ids.begin(), ids.end(), a.event.result().event_id()) == ids.end()) {
       a.life.add_scheduled_event_ids(a.event.result().event_id());
     }
-    WriteBatch batch;
-    LifecycleStore::PutEvent(a.event, &batch);
-    LifecycleStore::PutPerson(a.life, &batch);
-    ASSIGN_OR_RETURN(Revision r, store_->Commit(batch));
-    a.Saw(r);
+    if (a.event.type() == iam::v1::HR_EVENT_TYPE_SUSPEND) {
+      // Suspend records the dormant grants before it changes anything:
+      // one commit for both.
+      a.unsaved = true;
+    } else {
+      WriteBatch batch;
+      LifecycleStore::PutEvent(a.event, &batch);
+      LifecycleStore::PutPerson(a.life, &batch);
+      ASSIGN_OR_RETURN(Revision r, store_->Commit(batch));
+      a.Saw(r);
+    }
   }
 
   absl::Status steps = RunSteps(a);
@@ -790,17 +839,30 @@ absl::StatusOr<HrEventResult> Lifecycle::Run(StoredEvent event, bool dry_run) {
   LifecycleStore::PutEvent(a.event, &batch);
   LifecycleStore::PutPerson(a.life, &batch);
   for (const StoredEvent& c : a.cancelled) LifecycleStore::PutEvent(c, &batch);
-  ASSIGN_OR_RETURN(Revision committed, store_->Commit(batch));
-  a.Saw(committed);
-  // The record already holds the final revision only after this commit;
-  // the result returned carries it.
+  // The final record and the event's audit record are both synced writes
+  // that depend only on the steps being done, so they overlap: the audit
+  // record is queued first and its fsync is shared with (or runs alongside)
+  // the commit's. It carries the steps' revision. If the commit fails, the
+  // event stays APPLYING and its retry (steps idempotent) audits again.
+  absl::Notification audited;
+  absl::Status audit_status;
+  audit_log_->AppendThen(
+      AuditRecordOf(a.event, absl::StrCat("lifecycle.", TypeName(a.event.type())),
+                    absl::OkStatus()),
+      [&audited, &audit_status](absl::StatusOr<int64_t> appended) {
+        audit_status = appended.status();
+        audited.Notify();
+      });
+  absl::StatusOr<Revision> committed = store_->Commit(batch);
+  audited.WaitForNotification();
+  RETURN_IF_ERROR(committed.status());
+  a.Saw(*committed);
   for (const StoredEvent& c : a.cancelled) {
     Audit(c, absl::StrCat("lifecycle.", TypeName(c.type()), ".cancel"),
           absl::OkStatus())
         .IgnoreError();
   }
-  RETURN_IF_ERROR(Audit(a.event, absl::StrCat("lifecycle.", TypeName(a.event.type())),
-                        absl::OkStatus()));
+  if (!audit_status.ok()) return AuditFailed(a.event, audit_status);
   return a.result();
 }
 
@@ -1050,6 +1112,12 @@ absl::Status Lifecycle::StepsLeave(Attempt& a) {
   if (a.from_schedule) {
     RETURN_IF_ERROR(Applicable(a.event.type(), true, person.status(), a.person_id(), a.life));
   }
+  // The bindings are listed only to report what they granted: a read, done
+  // while the status changes. Bindings made after it are still removed
+  // (reported by id).
+  absl::StatusOr<std::vector<RoleBinding>> held;
+  std::thread lister([&] { held = a.ports.access->ListOf(a.person_id()); });
+  absl::Cleanup join_lister = [&] { lister.join(); };
   // 1. Status first: identity pushes LEFT to authz before it commits, so
   //    every decision from this revision on denies.
   if (person.status() != iam::v1::PERSON_STATUS_LEFT) {
@@ -1067,59 +1135,76 @@ absl::Status Lifecycle::StepsLeave(Attempt& a) {
     a.result().set_status_revision(person.revision());
     a.Step("status was already left");
   }
-  // 2. Everything else at once: bindings, password, badges.
-  ASSIGN_OR_RETURN(std::vector<RoleBinding> bindings, a.ports.access->ListOf(a.person_id()));
-  std::vector<Revision> revisions(bindings.size() + 2);
+  std::move(join_lister).Invoke();
+  ASSIGN_OR_RETURN(std::vector<RoleBinding> bindings, std::move(held));
+  // 2. Everything else at once, each one synced write (plus its audit
+  //    record) in its own service: every binding in one authz commit, the
+  //    password, the badges.
+  AccessGrants::Removed unbound;
   CredentialRevoker::Result credentials;
   BadgeRevoker::Result badges;
   std::vector<std::function<absl::Status()>> tasks;
-  for (size_t i = 0; i < bindings.size(); ++i) {
-    tasks.push_back([&, i]() -> absl::Status {
-      ASSIGN_OR_RETURN(revisions[i], a.ports.access->Unbind(bindings[i].id(), a.reason));
-      return absl::OkStatus();
-    });
-  }
+  tasks.push_back([&]() -> absl::Status {
+    ASSIGN_OR_RETURN(unbound, a.ports.access->UnbindAllOf(a.person_id(), a.reason));
+    return absl::OkStatus();
+  });
   if (a.ports.credentials != nullptr) {
     tasks.push_back([&]() -> absl::Status {
       ASSIGN_OR_RETURN(credentials, a.ports.credentials->Revoke(a.person_id(), a.reason));
-      revisions[bindings.size()] = credentials.revision;
       return absl::OkStatus();
     });
   }
   if (a.ports.badges != nullptr) {
     tasks.push_back([&]() -> absl::Status {
       ASSIGN_OR_RETURN(badges, a.ports.badges->RevokeAll(a.person_id(), a.reason));
-      revisions[bindings.size() + 1] = badges.revision;
       return absl::OkStatus();
     });
   }
   absl::Status done = RunAll(std::move(tasks));
-  for (Revision r : revisions) {
+  for (Revision r : {unbound.revision, credentials.revision, badges.revision}) {
     if (r > 0) ++a.effects;
     a.Saw(r);
   }
   RETURN_IF_ERROR(done);
   std::map<std::string, Grant> recorded;
   for (const Grant& g : a.life.grants()) recorded[g.binding_id()] = g;
-  for (const RoleBinding& b : bindings) {
+  std::set<std::string> listed;
+  auto report = [&](const std::string& id, const RoleBinding* b) {
     Grant g;
-    auto it = recorded.find(b.id());
+    auto it = recorded.find(id);
     if (it != recorded.end()) {
       g = it->second;
     } else {
       g.set_origin(iam::v1::GRANT_ORIGIN_MANUAL);
-      g.set_role(b.role());
-      g.set_scope(b.scope());
-      g.set_binding_id(b.id());
-      g.set_reason(b.reason());
+      g.set_binding_id(id);
+      if (b != nullptr) {
+        g.set_role(b->role());
+        g.set_scope(b->scope());
+        g.set_reason(b->reason());
+      }
     }
     g.set_state(iam::v1::GRANT_STATE_ACTIVE);
     *a.result().add_removed() = g;
+  };
+  for (const RoleBinding& b : bindings) {
+    listed.insert(b.id());
+    report(b.id(), &b);
+  }
+  // Made after the listing (by someone else) and removed all the same.
+  for (const std::string& id : unbound.binding_ids) {
+    if (listed.count(id) == 0) report(id, nullptr);
   }
   for (const Grant& g : a.life.grants()) {
     if (g.state() != iam::v1::GRANT_STATE_ACTIVE) *a.result().add_removed() = g;
   }
-  a.Step(absl::StrCat("removed ", bindings.size(), " binding(s)"));
+  if (unbound.binding_ids.empty()) {
+    a.Step("had no binding to remove");
+  } else if (a.dry_run) {
+    a.Step(absl::StrCat("would remove ", unbound.binding_ids.size(), " binding(s)"));
+  } else {
+    a.Step(absl::StrCat("removed ", unbound.binding_ids.size(),
+                        " binding(s) in one commit at revision ", unbound.revision));
+  }
   if (a.ports.credentials == nullptr) {
     a.Step("no password service is deployed: no password to revoke");
   } else {
@@ -1185,11 +1270,12 @@ absl::Status Lifecycle::StepsSuspend(Attempt& a) {
       g->set_reason(b.reason());
       changed = true;
     }
-    if (!changed || a.dry_run) return absl::OkStatus();
+    if ((!changed && !a.unsaved) || a.dry_run) return absl::OkStatus();
     WriteBatch batch;
     LifecycleStore::PutPerson(a.life, &batch);
     LifecycleStore::PutEvent(a.event, &batch);
     ASSIGN_OR_RETURN(Revision r, store_->Commit(batch));
+    a.unsaved = false;
     a.Saw(r);
     return absl::OkStatus();
   };
@@ -1207,32 +1293,42 @@ absl::Status Lifecycle::StepsSuspend(Attempt& a) {
     a.Step(absl::StrCat("status suspended at revision ", updated.second,
                         ": every decision denies from here"));
   }
+  // Listed again after the status change (normally the same bindings, so
+  // nothing more to commit), then all removed in one authz commit while the
+  // badges are suspended.
   ASSIGN_OR_RETURN(std::vector<RoleBinding> bindings, a.ports.access->ListOf(a.person_id()));
   RETURN_IF_ERROR(record_dormant(bindings));
-  std::vector<Revision> revisions(bindings.size() + 1);
+  AccessGrants::Removed unbound;
   BadgeRevoker::Result badges;
   std::vector<std::function<absl::Status()>> tasks;
-  for (size_t i = 0; i < bindings.size(); ++i) {
-    tasks.push_back([&, i]() -> absl::Status {
-      ASSIGN_OR_RETURN(revisions[i], a.ports.access->Unbind(bindings[i].id(), a.reason));
-      return absl::OkStatus();
-    });
-  }
+  tasks.push_back([&]() -> absl::Status {
+    ASSIGN_OR_RETURN(unbound, a.ports.access->UnbindAllOf(a.person_id(), a.reason));
+    return absl::OkStatus();
+  });
   if (a.ports.badges != nullptr) {
     tasks.push_back([&]() -> absl::Status {
       ASSIGN_OR_RETURN(badges, a.ports.badges->SuspendAll(a.person_id(), a.reason));
-      revisions[bindings.size()] = badges.revision;
       return absl::OkStatus();
     });
   }
   absl::Status done = RunAll(std::move(tasks));
-  for (Revision r : revisions) {
+  for (Revision r : {unbound.revision, badges.revision}) {
     if (r > 0) ++a.effects;
     a.Saw(r);
   }
   RETURN_IF_ERROR(done);
+  std::set<std::string> dormant;
   for (const Grant& g : a.life.grants()) {
-    if (g.state() == iam::v1::GRANT_STATE_DORMANT) *a.result().add_removed() = g;
+    if (g.state() != iam::v1::GRANT_STATE_DORMANT) continue;
+    dormant.insert(g.binding_id());
+    *a.result().add_removed() = g;
+  }
+  for (const std::string& id : unbound.binding_ids) {
+    if (dormant.count(id) != 0) continue;
+    // Created by someone else between the listing and the removal: gone,
+    // and unknown to Reinstate.
+    a.Step(absl::StrCat("removed binding ", id,
+                        ", made while the suspension ran; Reinstate does not restore it"));
   }
   a.Step(absl::StrCat("made ", bindings.size(), " binding(s) dormant"));
   for (const std::string& id : badges.badge_ids) {
@@ -1587,33 +1683,9 @@ absl::StatusOr<iam::v1::GetPersonHistoryResponse> Lifecycle::History(
 
 absl::Status Lifecycle::Audit(const StoredEvent& event, absl::string_view action,
                               const absl::Status& outcome) {
-  const HrEventResult& r = event.result();
-  iam::v1::AuditRecord record;
-  record.set_caller(event.caller().empty() ? "lifecycle" : event.caller());
-  record.set_action(std::string(action));
-  record.set_target(r.event_id());
-  record.set_person_id(r.person_id());
-  record.set_revision(outcome.ok() ? r.revision() : 0);
-  std::string reason = absl::StrCat(EventTag(r.event_id()), " ", Header(event).reason(),
-                                    " | effective ",
-                                    FormatEffectiveTime(absl::FromUnixSeconds(r.effective_at_unix())));
-  if (!r.steps().empty()) {
-    absl::StrAppend(&reason, " | steps: ", absl::StrJoin(r.steps(), "; "));
-  }
-  if (outcome.ok()) {
-    record.set_outcome(iam::v1::AUDIT_OUTCOME_SUCCESS);
-  } else {
-    record.set_outcome(iam::v1::AUDIT_OUTCOME_FAILED);
-    absl::StrAppend(&reason, " | ", absl::StatusCodeToString(outcome.code()), ": ",
-                    outcome.message());
-  }
-  record.set_reason(std::move(reason));
-  absl::StatusOr<int64_t> appended = audit_log_->Append(std::move(record));
-  if (!appended.ok()) {
-    return absl::UnavailableError(absl::StrCat(
-        "HR event '", r.event_id(), "' was applied but its audit record could not be "
-        "written: ", appended.status().message()));
-  }
+  absl::StatusOr<int64_t> appended =
+      audit_log_->Append(AuditRecordOf(event, action, outcome));
+  if (!appended.ok()) return AuditFailed(event, appended.status());
   return absl::OkStatus();
 }
 

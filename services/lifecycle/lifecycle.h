@@ -14,14 +14,20 @@
 //    scheduled events of the person are applied before a new event.
 //  - Revocation order: Leave and Suspend change the status first (identity
 //    pushes it to authz before committing, so every Check denies from then
-//    on), then remove bindings, the password and badges. Hire and Reinstate
+//    on), then remove bindings (all of them in one authz commit), the
+//    password and badges, in parallel. Hire and Reinstate
 //    make every grant first and activate the person last. So no step ever
 //    opens a window in which a decision allows what it should not.
 //  - Nothing half-applied on bad input: every check that can refuse runs
 //    before the first write.
 //  - Every step is audited: each service audits its own change with the
 //    "HR <event id>:" reason, and the lifecycle writes one record per event
-//    (action "lifecycle.<type>", target the event id) listing every step.
+//    (action "lifecycle.<type>", target the event id) listing every step,
+//    synced alongside the event's final record.
+//  - Synced writes of the lifecycle's own: the APPLYING record before the
+//    first change (Suspend's carries the dormant grants too), and the final
+//    record; a crash between them leaves the event APPLYING, resumed by a
+//    retry, the scheduler, or start-up (startup.h).
 //
 // Thread-safe. Events of one person are serialized by a per-person lock held
 // across the calls to the other services (their order is the point); events

@@ -188,6 +188,18 @@ TEST_F(LifecycleTest, LeaveRemovesEveryBindingPasswordAndBadgeAndIsAudited) {
   EXPECT_EQ(fake_.BadgeState(badge), "revoked");
   ASSERT_EQ(r->badges_size(), 1);
   EXPECT_GT(r->revision(), r->status_revision());
+  // Every binding in one call (one commit in authz), none one by one.
+  EXPECT_EQ(fake_.calls("UnbindAllOf"), 1);
+  EXPECT_EQ(fake_.calls("Unbind"), 0);
+  int birthright = 0, manual = 0;
+  for (const auto& g : r->removed()) {
+    EXPECT_FALSE(g.binding_id().empty());
+    EXPECT_FALSE(g.role().empty());
+    if (g.origin() == iam::v1::GRANT_ORIGIN_BIRTHRIGHT) ++birthright;
+    if (g.origin() == iam::v1::GRANT_ORIGIN_MANUAL) ++manual;
+  }
+  EXPECT_EQ(birthright, 2);
+  EXPECT_EQ(manual, 1);
 
   bool found = false;
   for (const auto& rec : AuditOf("p-1")) {
@@ -209,7 +221,7 @@ TEST_F(LifecycleTest, LeaveRemovesEveryBindingPasswordAndBadgeAndIsAudited) {
 
 TEST_F(LifecycleTest, InterruptedLeaveDeniesAtOnceAndResumesOnRetry) {
   ASSERT_TRUE(Hire("e-1", "p-1", "LINE_LEAD").ok());
-  fake_.FailNext("Unbind", 1);
+  fake_.FailNext("UnbindAllOf", 1);
   auto r = Leave("e-2", "p-1");
   EXPECT_EQ(r.status().code(), absl::StatusCode::kUnavailable);
   EXPECT_NE(r.status().message().find("applied part way"), std::string::npos);
@@ -223,6 +235,73 @@ TEST_F(LifecycleTest, InterruptedLeaveDeniesAtOnceAndResumesOnRetry) {
   ASSERT_TRUE(retry.ok()) << retry.status();
   EXPECT_EQ(retry->state(), iam::v1::HR_EVENT_STATE_APPLIED);
   EXPECT_EQ(Bindings("p-1"), 0);
+}
+
+TEST_F(LifecycleTest, LeaveOfSomeoneWithoutBindingsChangesNoBindingAndIsRetriedAsAReplay) {
+  ASSERT_TRUE(Hire("e-1", "p-1", "LINE_OPERATOR").ok());
+  ASSERT_EQ(Bindings("p-1"), 1);
+  // The one binding goes by hand first: the Leave finds none to remove.
+  ASSERT_TRUE(fake_.UnbindAllOf("p-1", "CHG-2 by hand").ok());
+  auto r = Leave("e-2", "p-1");
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->state(), iam::v1::HR_EVENT_STATE_APPLIED);
+  EXPECT_EQ(r->removed_size(), 0);
+  bool said = false;
+  for (const auto& step : r->steps()) said = said || step == "had no binding to remove";
+  EXPECT_TRUE(said);
+  const Revision before = fake_.revision();
+  auto again = Leave("e-2", "p-1");
+  ASSERT_TRUE(again.ok());
+  EXPECT_TRUE(again->replayed());
+  EXPECT_EQ(fake_.revision(), before);
+}
+
+TEST_F(LifecycleTest, InterruptedSuspendKeepsDormantGrantsAndResumes) {
+  ASSERT_TRUE(Hire("e-1", "p-1", "LINE_LEAD").ok());
+  ManualBind("p-1", "tooling");
+  fake_.FailNext("UnbindAllOf", 1);
+  iam::v1::SuspendRequest s;
+  *s.mutable_event() = Event("e-2", "p-1");
+  auto first = lifecycle_->Suspend(s, "hr");
+  EXPECT_EQ(first.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(StatusOf("p-1"), iam::v1::PERSON_STATUS_SUSPENDED);
+  // The grants were recorded dormant (with the APPLYING record, in one
+  // commit) before the status changed, so nothing is forgotten.
+  auto history = lifecycle_->History("p-1");
+  ASSERT_TRUE(history.ok());
+  int dormant = 0;
+  for (const auto& g : history->lifecycle().grants()) {
+    if (g.state() == iam::v1::GRANT_STATE_DORMANT) ++dormant;
+  }
+  EXPECT_EQ(dormant, 3);
+  EXPECT_EQ(lifecycle_->GetEvent("e-2")->state(), iam::v1::HR_EVENT_STATE_APPLYING);
+
+  auto applied = lifecycle_->ApplyDue();
+  ASSERT_TRUE(applied.ok()) << applied.status();
+  EXPECT_EQ(lifecycle_->GetEvent("e-2")->state(), iam::v1::HR_EVENT_STATE_APPLIED);
+  EXPECT_EQ(Bindings("p-1"), 0);
+
+  iam::v1::ReinstateRequest back;
+  *back.mutable_event() = Event("e-3", "p-1");
+  auto reinstated = lifecycle_->Reinstate(back, "hr");
+  ASSERT_TRUE(reinstated.ok()) << reinstated.status();
+  EXPECT_EQ(reinstated->granted_size(), 3);
+  EXPECT_TRUE(fake_.Allows("p-1", "tooling", "site/sz"));
+}
+
+TEST_F(LifecycleTest, SuspendThatCannotListBindingsLeavesNothingBehind) {
+  ASSERT_TRUE(Hire("e-1", "p-1", "LINE_LEAD").ok());
+  fake_.FailNext("ListOf", 1);
+  iam::v1::SuspendRequest s;
+  *s.mutable_event() = Event("e-2", "p-1");
+  EXPECT_EQ(lifecycle_->Suspend(s, "hr").status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(StatusOf("p-1"), iam::v1::PERSON_STATUS_ACTIVE);
+  EXPECT_EQ(Bindings("p-1"), 2);
+  // Forgotten, not queued: HR may send it again under the same id.
+  EXPECT_EQ(lifecycle_->GetEvent("e-2").status().code(), absl::StatusCode::kNotFound);
+  auto again = lifecycle_->Suspend(s, "hr");
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(StatusOf("p-1"), iam::v1::PERSON_STATUS_SUSPENDED);
 }
 
 TEST_F(LifecycleTest, InterruptedLeaveIsResumedByTheScheduler) {
@@ -358,6 +437,9 @@ TEST_F(LifecycleTest, SuspendKeepsBindingsDormantAndReinstateRestoresThem) {
   auto suspended = lifecycle_->Suspend(s, "hr");
   ASSERT_TRUE(suspended.ok()) << suspended.status();
   EXPECT_EQ(Bindings("p-1"), 0);
+  EXPECT_EQ(fake_.calls("UnbindAllOf"), 1);
+  EXPECT_EQ(fake_.calls("Unbind"), 0);
+  EXPECT_EQ(suspended->removed_size(), 3);
   EXPECT_EQ(StatusOf("p-1"), iam::v1::PERSON_STATUS_SUSPENDED);
   EXPECT_EQ(fake_.BadgeState(badge), "suspended");
   EXPECT_TRUE(fake_.HasPassword("p-1"));

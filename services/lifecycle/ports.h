@@ -55,6 +55,14 @@ class AccessGrants {
   // Deletes a binding. An already deleted binding is OK (revision 0).
   virtual absl::StatusOr<Revision> Unbind(absl::string_view binding_id,
                                           absl::string_view reason) = 0;
+  struct Removed {
+    std::vector<std::string> binding_ids;  // sorted; empty when none held
+    Revision revision = 0;                 // 0 when none was removed
+  };
+  // Deletes every binding whose subject is the person, in one commit (authz
+  // DeleteBindingsOf). A person without bindings is OK (nothing removed).
+  virtual absl::StatusOr<Removed> UnbindAllOf(absl::string_view person_id,
+                                              absl::string_view reason) = 0;
 };
 
 // Passwords (the password service).

@@ -1,5 +1,7 @@
 #include "services/password/bounded_pool.h"
 
+#include <pthread.h>
+#include <sched.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -10,11 +12,13 @@
 
 namespace iam::password {
 
+int BoundedPool::DefaultThreads(int cores) { return cores > 1 ? cores - 1 : 1; }
+
 BoundedPool::BoundedPool(Options options) : options_(std::move(options)) {
   assert(options_.queue_capacity >= 0);
-  int n = options_.threads;
-  if (n <= 0) n = static_cast<int>(std::thread::hardware_concurrency());
-  if (n <= 0) n = 1;
+  const int n = options_.threads > 0
+                    ? options_.threads
+                    : DefaultThreads(static_cast<int>(std::thread::hardware_concurrency()));
   for (int i = 0; i < n; ++i) threads_.emplace_back([this] { Work(); });
 }
 
@@ -51,6 +55,15 @@ int BoundedPool::running() const {
 }
 
 void BoundedPool::Work() {
+  if (!options_.thread_name.empty()) {
+    // Names the threads in top, perf and /proc (at most 15 characters).
+    pthread_setname_np(pthread_self(), options_.thread_name.substr(0, 15).c_str());
+  }
+  if (options_.idle_scheduling) {
+    sched_param param{};
+    param.sched_priority = 0;
+    pthread_setschedparam(pthread_self(), SCHED_IDLE, &param);
+  }
   if (options_.nice != 0) {
     // Linux applies a nice value per thread (a task), by its thread id.
     setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)),

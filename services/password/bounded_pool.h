@@ -1,10 +1,15 @@
 // BoundedPool: the worker pool password hashing runs on. A fixed number of
-// threads (about one per core) and a bounded queue: when every worker is
-// busy and the queue is full, TrySchedule refuses at once with
-// RESOURCE_EXHAUSTED instead of letting a storm of logins pile up without
-// limit. The workers run at a lower CPU priority (a positive nice value) so
-// that, with logins saturating them, the latency-critical RPCs that run on
-// gRPC's own threads (authz Check) still get the CPU first.
+// threads (by default one fewer than the cores, at least one) and a bounded
+// queue: when every worker is busy and the queue is full, TrySchedule
+// refuses at once with RESOURCE_EXHAUSTED instead of letting a storm of
+// logins pile up without limit. So that, with logins saturating the pool,
+// the latency-critical RPCs that run on gRPC's own threads (authz Check)
+// still get a CPU at once, the default leaves one core without a worker,
+// and the workers can run at a lower priority: a positive nice value (a
+// smaller CPU share) and/or SCHED_IDLE (preempted as soon as any other
+// thread wakes up on their core; a nice value alone does not do that on
+// Linux's EEVDF scheduler, 6.6 and later, where a waking thread may wait
+// for the running worker's time slice to end).
 //
 // Thread-safe. The destructor runs every queued task, then joins.
 #ifndef IAM_SERVICES_PASSWORD_BOUNDED_POOL_H_
@@ -24,7 +29,7 @@ namespace iam::password {
 class BoundedPool {
  public:
   struct Options {
-    // Worker threads; 0 means one per online core.
+    // Worker threads; 0 means DefaultThreads(online cores).
     int threads = 0;
     // Tasks that may wait for a worker; beyond that TrySchedule refuses.
     int queue_capacity = 64;
@@ -32,7 +37,15 @@ class BoundedPool {
     int nice = 10;
     // Names the pool in error messages, e.g. "password hashing".
     std::string name = "worker";
+    // Names the worker threads (in top, perf, /proc); up to 15 characters.
+    std::string thread_name = "pool-worker";
+    // Runs the workers under SCHED_IDLE: any other thread that becomes
+    // runnable preempts them at once.
+    bool idle_scheduling = false;
   };
+
+  // Workers for `cores` online cores when Options::threads is 0.
+  static int DefaultThreads(int cores);
 
   explicit BoundedPool(Options options);
   ~BoundedPool();

@@ -1,5 +1,8 @@
 #include "services/password/bounded_pool.h"
 
+#include <pthread.h>
+#include <sched.h>
+
 #include <atomic>
 
 #include "absl/synchronization/notification.h"
@@ -55,9 +58,35 @@ TEST(BoundedPoolTest, AcceptsAgainOnceWorkIsDone) {
   EXPECT_TRUE(s.ok()) << s;
 }
 
-TEST(BoundedPoolTest, DefaultsToOneWorkerPerCore) {
+TEST(BoundedPoolTest, DefaultLeavesOneCoreFree) {
+  EXPECT_EQ(BoundedPool::DefaultThreads(1), 1);
+  EXPECT_EQ(BoundedPool::DefaultThreads(2), 1);
+  EXPECT_EQ(BoundedPool::DefaultThreads(8), 7);
+  EXPECT_EQ(BoundedPool::DefaultThreads(0), 1);  // unknown core count
   BoundedPool pool(BoundedPool::Options{});
-  EXPECT_EQ(pool.threads(), static_cast<int>(std::thread::hardware_concurrency()));
+  EXPECT_EQ(pool.threads(), BoundedPool::DefaultThreads(static_cast<int>(
+                                std::thread::hardware_concurrency())));
+}
+
+TEST(BoundedPoolTest, WorkersRunUnderTheirNameAndPolicy) {
+  BoundedPool::Options options;
+  options.threads = 1;
+  options.nice = 0;
+  options.thread_name = "test-hash-pool";
+  options.idle_scheduling = true;
+  BoundedPool pool(options);
+  absl::Notification done;
+  char name[16] = {};
+  int policy = -1;
+  ASSERT_TRUE(pool.TrySchedule([&] {
+                    pthread_getname_np(pthread_self(), name, sizeof(name));
+                    sched_param param;
+                    pthread_getschedparam(pthread_self(), &policy, &param);
+                    done.Notify();
+                  }).ok());
+  done.WaitForNotification();
+  EXPECT_STREQ(name, "test-hash-pool");
+  EXPECT_EQ(policy, SCHED_IDLE);
 }
 
 }  // namespace

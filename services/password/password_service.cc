@@ -45,6 +45,17 @@ std::string* Mutable(const Request* r, std::string* (Request::*field)()) {
   return (const_cast<Request*>(r)->*field)();
 }
 
+BoundedPool::Options HashPoolOptions(const PasswordServiceImpl::Options& options) {
+  BoundedPool::Options pool;
+  pool.threads = options.hash_threads;
+  pool.queue_capacity = options.hash_queue;
+  pool.nice = options.hash_nice;
+  pool.idle_scheduling = options.hash_idle_scheduling;
+  pool.name = "password hashing";
+  pool.thread_name = "iamd-pw-hash";
+  return pool;
+}
+
 }  // namespace
 
 PasswordServiceImpl::PasswordServiceImpl(PasswordManager* manager,
@@ -57,8 +68,7 @@ PasswordServiceImpl::PasswordServiceImpl(PasswordManager* manager,
       audit_log_(audit_log),
       recorder_(audit_log),
       caller_config_(caller_config),
-      hash_pool_(BoundedPool::Options{options.hash_threads, options.hash_queue,
-                                      /*nice=*/10, "password hashing"}) {}
+      hash_pool_(HashPoolOptions(options)) {}
 
 absl::StatusOr<std::string> PasswordServiceImpl::Authorize(
     grpc::CallbackServerContext* context, absl::string_view permission,
@@ -87,7 +97,9 @@ grpc::ServerUnaryReactor* PasswordServiceImpl::OnHashPool(
   if (!queued.ok()) {
     wipe();
     absl::StatusOr<std::string> caller = CallerFromContext(*context, caller_config_);
-    recorder_.RecordRefusal(caller.ok() ? *caller : "", action, "", queued);
+    // The answer is the refusal whether or not its record could be written.
+    recorder_.RecordRefusal(caller.ok() ? *caller : "", action, "", queued)
+        .IgnoreError();
     reactor->Finish(ToGrpcStatus(queued));
   }
   return reactor;

@@ -3,8 +3,9 @@
 // outcome (never a password), and maps statuses.
 //
 // Threads: every RPC that hashes (Authenticate, ChangePassword,
-// SetInitialPassword) runs on a BoundedPool of about one low-priority worker
-// per core with a bounded queue; when it is full the RPC fails at once with
+// SetInitialPassword) runs on a BoundedPool of low-priority (SCHED_IDLE)
+// workers, one fewer than the cores by default, with a bounded queue; when
+// it is full the RPC fails at once with
 // RESOURCE_EXHAUSTED, so a storm of logins queues neither without limit nor
 // on gRPC's threads, where authz Check runs inline. The other writes run on
 // a small ThreadPool; GetPasswordPolicy runs inline. Password fields of the
@@ -36,10 +37,15 @@ inline constexpr char kPermPasswordsWrite[] = "iam.passwords:write";
 class PasswordServiceImpl final : public iam::v1::PasswordService::CallbackService {
  public:
   struct Options {
-    // Hashing workers; 0: one per core.
+    // Hashing workers; 0: one fewer than the cores, at least one.
     int hash_threads = 0;
     // Hashing requests that may wait for a worker.
     int hash_queue = 64;
+    // Added to the hashing workers' nice value.
+    int hash_nice = 10;
+    // Runs the hashing workers under SCHED_IDLE: a thread answering an
+    // RPC that wakes up on their core preempts them at once.
+    bool hash_idle_scheduling = true;
   };
 
   // REQUIRES: every pointer outlives this object.

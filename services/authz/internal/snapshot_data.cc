@@ -127,13 +127,8 @@ std::shared_ptr<const PolicyIndex> PolicyIndex::Build(PolicyModel model,
 std::vector<std::string> PolicyIndex::RolePath(int32_t role, int32_t perm) const {
   std::vector<std::string> path;
   path.reserve(6);  // inheritance is rarely deeper: one allocation
-  path.push_back(role_names_[role]);
-  for (int32_t hops = 0; hops < role_count(); ++hops) {
-    const int32_t via = Via(role, perm);
-    if (via < 0 || via == role) break;
-    role = via;
-    path.push_back(role_names_[role]);
-  }
+  ForEachRoleOnPath(role, perm,
+                    [&](const std::string& name) { path.push_back(name); });
   return path;
 }
 

@@ -113,6 +113,17 @@ class PolicyIndex {
   // Role names from `role` down to the role that holds `perm` directly.
   // REQUIRES: Via(role, perm) >= 0.
   std::vector<std::string> RolePath(int32_t role, int32_t perm) const;
+  // fn(const std::string& role_name) along the same path, allocating nothing.
+  template <typename Fn>
+  void ForEachRoleOnPath(int32_t role, int32_t perm, Fn fn) const {
+    fn(role_names_[role]);
+    for (int32_t hops = 0; hops < role_count(); ++hops) {
+      const int32_t via = Via(role, perm);
+      if (via < 0 || via == role) break;
+      role = via;
+      fn(role_names_[role]);
+    }
+  }
 
   int32_t role_count() const { return static_cast<int32_t>(role_names_.size()); }
 
