@@ -7,6 +7,7 @@
 #include <string>
 #include <utility>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/memory/memory.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
@@ -243,18 +244,26 @@ absl::Status ForEachCandidate(const Store& store, const Filter& filter,
   }
   const int64_t index_end = to == 0 ? indexed : std::min(to, indexed);
   if (from <= index_end) {
+    // A posting that starts up to kMaxPostingSpan - 1 before `from` may
+    // list sequences at or after it.
+    const int64_t seek = std::max<int64_t>(0, from - kMaxPostingSpan + 1);
+    int64_t last_listed = 0;
     RETURN_IF_ERROR(store.ScanFrom(
-        kAuditColumn, prefix, SequenceKey(prefix, from),
-        [&](absl::string_view key, absl::string_view) {
-          absl::StatusOr<int64_t> seq = IndexKeySequence(key);
-          if (!seq.ok()) {
-            error = seq.status();
+        kAuditColumn, prefix, SequenceKey(prefix, seek),
+        [&](absl::string_view key, absl::string_view value) {
+          absl::StatusOr<std::vector<int64_t>> seqs = DecodePosting(key, value);
+          if (!seqs.ok()) {
+            error = seqs.status();
             return false;
           }
-          if (*seq > index_end) return false;
-          if (!fn(*seq)) {
-            stopped = true;
-            return false;
+          for (const int64_t seq : *seqs) {
+            if (seq < from || seq <= last_listed) continue;
+            last_listed = seq;
+            if (seq > index_end) return false;
+            if (!fn(seq)) {
+              stopped = true;
+              return false;
+            }
           }
           return true;
         }));
@@ -331,6 +340,7 @@ absl::StatusOr<int64_t> IndexUnindexed(Store& store, int64_t start,
   constexpr int64_t kChunk = 1000;
   while (seq <= last) {
     WriteBatch batch;
+    PostingBuilder postings;
     const int64_t chunk_end = std::min(last, seq + kChunk - 1);
     for (; seq <= chunk_end; ++seq) {
       absl::StatusOr<std::string> bytes = store.Get(kAuditColumn, RecordKey(seq));
@@ -341,9 +351,12 @@ absl::StatusOr<int64_t> IndexUnindexed(Store& store, int64_t start,
         return absl::DataLossError(
             absl::StrCat("audit record ", seq, " cannot be parsed"));
       }
-      for (const std::string& key : IndexKeys(record)) {
-        batch.Put(kAuditColumn, key, "");
-      }
+      postings.Add(record);
+    }
+    // The marker moves in the same batch as the postings, so none of these
+    // sequences is listed yet.
+    for (auto& [key, value] : postings.TakePuts()) {
+      batch.Put(kAuditColumn, key, std::move(value));
     }
     batch.Put(kAuditColumn, kIndexedKey, absl::StrCat(chunk_end));
     RETURN_IF_ERROR(store.WriteUnsynced(batch));
@@ -637,7 +650,7 @@ void StoreAuditLog::WriterLoop() {
 absl::Status StoreAuditLog::AddRecord(AuditRecord& record, bool seal,
                                       std::string* plain_reason,
                                       WriteBatch* batch,
-                                      std::vector<std::string>* index_keys) {
+                                      PostingBuilder* index_entries) {
   const int64_t seq = chain_.next_sequence;
   record.set_sequence(seq);
   record.set_time_unix_micros(
@@ -665,9 +678,7 @@ absl::Status StoreAuditLog::AddRecord(AuditRecord& record, bool seal,
   ++chain_.next_sequence;
   ++chain_.since_checkpoint;
   batch->Put(kAuditColumn, RecordKey(seq), bytes);
-  std::vector<std::string> keys = IndexKeys(record);
-  index_keys->insert(index_keys->end(), std::make_move_iterator(keys.begin()),
-                     std::make_move_iterator(keys.end()));
+  index_entries->Add(record);
   return absl::OkStatus();
 }
 
@@ -705,7 +716,7 @@ void StoreAuditLog::WriteWork(std::vector<Pending>& work, bool final) {
     std::vector<std::pair<size_t, std::string>> buffered;
     // Index entries of this batch's records, for the indexer once the
     // records are written.
-    std::vector<std::string> index_keys;
+    PostingBuilder index_entries;
     const size_t end =
         std::min(work.size(), i + static_cast<size_t>(options_.max_records_per_write));
     for (; i < end; ++i) {
@@ -732,7 +743,7 @@ void StoreAuditLog::WriteWork(std::vector<Pending>& work, bool final) {
       if (status.ok()) {
         // The erase record names the ticket only; it is not sealed.
         status = AddRecord(p.record, p.type != Pending::Type::kErase, &plain,
-                           &batch, &index_keys);
+                           &batch, &index_entries);
       }
       if (!status.ok()) {
         if (p.done) {
@@ -752,7 +763,7 @@ void StoreAuditLog::WriteWork(std::vector<Pending>& work, bool final) {
       }
       for (AuditRecord& alert : alerts_->Observe(p.record)) {
         absl::Status added =
-            AddRecord(alert, /*seal=*/false, nullptr, &batch, &index_keys);
+            AddRecord(alert, /*seal=*/false, nullptr, &batch, &index_entries);
         if (!added.ok()) {
           std::fprintf(stderr, "audit: dropping an alert record: %s\n",
                        added.ToString().c_str());
@@ -778,7 +789,7 @@ void StoreAuditLog::WriteWork(std::vector<Pending>& work, bool final) {
         failed_writes_in_a_row_ = 0;
       }
       PublishWritten(chain_.next_sequence - 1);
-      QueueIndexKeys(std::move(index_keys), chain_.next_sequence - 1);
+      QueueIndexKeys(std::move(index_entries), chain_.next_sequence - 1);
       for (const Done& d : dones) (*d.callback)(d.sequence);
       continue;
     }
@@ -822,22 +833,18 @@ void StoreAuditLog::WriteWork(std::vector<Pending>& work, bool final) {
   }
 }
 
-void StoreAuditLog::QueueIndexKeys(std::vector<std::string> keys,
-                                   int64_t last) {
+void StoreAuditLog::QueueIndexKeys(PostingBuilder entries, int64_t last) {
   absl::MutexLock lock(&index_mu_);
-  if (index_queue_.empty()) {
-    index_queue_ = std::move(keys);
-  } else {
-    index_queue_.insert(index_queue_.end(), std::make_move_iterator(keys.begin()),
-                        std::make_move_iterator(keys.end()));
-  }
+  index_queue_.Append(std::move(entries));
   index_queue_last_ = std::max(index_queue_last_, last);
 }
 
 void StoreAuditLog::IndexerLoop() {
   int failures = 0;
+  // Postings whose write failed, written with the next ones.
+  std::vector<std::pair<std::string, std::string>> puts;
   while (true) {
-    std::vector<std::string> keys;
+    PostingBuilder entries;
     int64_t last = 0;
     bool stopping = false;
     {
@@ -846,18 +853,18 @@ void StoreAuditLog::IndexerLoop() {
         return index_stopping_ || index_queue_last_ > indexed_.load();
       };
       index_mu_.Await(absl::Condition(&ready));
-      keys.swap(index_queue_);
+      std::swap(entries, index_queue_);
       last = index_queue_last_;
       stopping = index_stopping_;
     }
     if (last > indexed_.load()) {
-      // Not sorted: the entries of one index value are in sequence order
-      // already, and the store's memtable keeps an insert hint per value.
+      for (auto& put : entries.TakePuts()) puts.push_back(std::move(put));
       WriteBatch batch;
-      for (const std::string& key : keys) batch.Put(kAuditColumn, key, "");
+      for (const auto& [key, value] : puts) batch.Put(kAuditColumn, key, value);
       batch.Put(kAuditColumn, kIndexedKey, absl::StrCat(last));
       const absl::Status status = store_->WriteUnsynced(batch);
       if (status.ok()) {
+        puts.clear();
         absl::MutexLock lock(&index_mu_);  // Flush waits on it
         indexed_.store(last);
         failures = 0;
@@ -867,17 +874,12 @@ void StoreAuditLog::IndexerLoop() {
           std::fprintf(stderr, "audit: index write failed (%d in a row): %s\n",
                        failures, status.ToString().c_str());
         }
-        if (!stopping) {
-          absl::MutexLock lock(&index_mu_);
-          index_queue_.insert(index_queue_.end(),
-                              std::make_move_iterator(keys.begin()),
-                              std::make_move_iterator(keys.end()));
-          index_mu_.AwaitWithTimeout(
-              absl::Condition(&index_stopping_), absl::Milliseconds(100));
-          continue;
-        }
         // At shutdown: the next Open indexes what is left.
-        return;
+        if (stopping) return;
+        absl::MutexLock lock(&index_mu_);
+        index_mu_.AwaitWithTimeout(absl::Condition(&index_stopping_),
+                                   absl::Milliseconds(100));
+        continue;
       }
     }
     if (stopping) {
@@ -1187,15 +1189,42 @@ absl::StatusOr<int64_t> StoreAuditLog::PruneBefore(absl::Time cutoff) {
   int64_t seq = start;
   while (seq <= boundary) {
     WriteBatch batch;
+    absl::flat_hash_set<std::string> prefixes;
     const int64_t chunk_end = std::min(boundary, seq + kChunk - 1);
     for (; seq <= chunk_end; ++seq) {
       absl::StatusOr<AuditRecord> record = ReadRecord(seq);
       if (absl::IsNotFound(record.status())) continue;
       RETURN_IF_ERROR(record.status());
       batch.Delete(kAuditColumn, RecordKey(seq));
-      for (const std::string& key : IndexKeys(*record)) {
-        batch.Delete(kAuditColumn, key);
+      for (std::string& prefix : IndexPrefixes(*record)) {
+        prefixes.insert(std::move(prefix));
       }
+    }
+    // The postings of these index values up to the boundary go; one that
+    // also lists later records is put back with those only.
+    absl::Status error;
+    for (const std::string& prefix : prefixes) {
+      RETURN_IF_ERROR(store_->ScanFrom(
+          kAuditColumn, prefix, SequenceKey(prefix, 0),
+          [&](absl::string_view key, absl::string_view value) {
+            absl::StatusOr<std::vector<int64_t>> seqs = DecodePosting(key, value);
+            if (!seqs.ok()) {
+              error = seqs.status();
+              return false;
+            }
+            if (seqs->front() > boundary) return false;
+            batch.Delete(kAuditColumn, key);
+            std::vector<int64_t> kept;
+            for (const int64_t s : *seqs) {
+              if (s > boundary) kept.push_back(s);
+            }
+            if (!kept.empty()) {
+              batch.Put(kAuditColumn, SequenceKey(prefix, kept.front()),
+                        EncodePosting(kept));
+            }
+            return true;
+          }));
+      RETURN_IF_ERROR(error);
     }
     RETURN_IF_ERROR(store_->Commit(batch).status());
   }

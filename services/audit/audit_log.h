@@ -50,6 +50,7 @@
 #include "proto/iam/v1/policy.pb.h"
 #include "services/audit/alerts.h"
 #include "services/audit/person_keys.h"
+#include "services/audit/record_format.h"
 #include "services/audit/signer.h"
 #include "services/common/clock.h"
 #include "services/common/store.h"
@@ -215,17 +216,17 @@ class StoreAuditLog final : public AuditLog {
   void WriterLoop();
   // Index entries of written records up to `last` (sequence), for the
   // indexer thread. Writer thread only.
-  void QueueIndexKeys(std::vector<std::string> keys, int64_t last);
+  void QueueIndexKeys(PostingBuilder entries, int64_t last);
   void IndexerLoop();
   void PruneLoop();
   // Writes `work` in batches; runs the callbacks. Writer thread only.
   void WriteWork(std::vector<Pending>& work, bool final);
-  // Chains `record` into `batch`; appends its index keys to `index_keys`
-  // (for the caller to put into the batch after the records). Writer thread
-  // only.
+  // Chains `record` into `batch`; adds its index entries to
+  // `index_entries` (for the indexer, once the batch is written). Writer
+  // thread only.
   absl::Status AddRecord(iam::v1::AuditRecord& record, bool seal,
                          std::string* plain_reason, WriteBatch* batch,
-                         std::vector<std::string>* index_keys);
+                         PostingBuilder* index_entries);
   void AddCheckpoint(WriteBatch* batch);
   void PublishWritten(int64_t written);
   // Decrypts sealed text for readers.
@@ -256,7 +257,7 @@ class StoreAuditLog final : public AuditLog {
 
   // Index entries waiting for the indexer, and the last sequence they cover.
   absl::Mutex index_mu_;
-  std::vector<std::string> index_queue_ ABSL_GUARDED_BY(index_mu_);
+  PostingBuilder index_queue_ ABSL_GUARDED_BY(index_mu_);
   int64_t index_queue_last_ ABSL_GUARDED_BY(index_mu_) = 0;
   bool index_stopping_ ABSL_GUARDED_BY(index_mu_) = false;
   // Every record up to this sequence is indexed (the meta/indexed marker).

@@ -692,16 +692,21 @@ class IndexFailingStore final : public Store {
   Store* const base_;
 };
 
-int CountKeys(const Store& store, absl::string_view prefix) {
-  int n = 0;
+// The sequences the index lists under `prefix`, in key order.
+std::vector<int64_t> Listed(const Store& store, absl::string_view prefix) {
+  std::vector<int64_t> out;
   EXPECT_TRUE(store
                   .Scan(kAuditColumn, prefix,
-                        [&](absl::string_view, absl::string_view) {
-                          ++n;
+                        [&](absl::string_view key, absl::string_view value) {
+                          auto seqs = DecodePosting(key, value);
+                          EXPECT_TRUE(seqs.ok()) << seqs.status();
+                          if (seqs.ok()) {
+                            out.insert(out.end(), seqs->begin(), seqs->end());
+                          }
                           return true;
                         })
                   .ok());
-  return n;
+  return out;
 }
 
 TEST_F(AuditLogTest, QueriesFindRecordsTheIndexHasNotReachedYet) {
@@ -741,7 +746,8 @@ TEST_F(AuditLogTest, QueriesFindRecordsTheIndexHasNotReachedYet) {
   ASSERT_TRUE(log->Flush().ok());
   ASSERT_TRUE(log->Append(Record("mes", "authz.check", "x@/", "p-1")).ok());
   ASSERT_TRUE(log->Flush().ok());
-  EXPECT_EQ(CountKeys(store_, IndexValuePrefix(kPersonIndex, "p-1")), 11);
+  EXPECT_THAT(Listed(store_, IndexValuePrefix(kPersonIndex, "p-1")),
+              ElementsAre(2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 21));
 }
 
 TEST_F(AuditLogTest, OpenIndexesRecordsACrashLeftUnindexed) {
@@ -754,34 +760,95 @@ TEST_F(AuditLogTest, OpenIndexesRecordsACrashLeftUnindexed) {
     }
   }
   // As if the process died after the records were written but before the
-  // indexer's write of records 11-30: drop those entries and move the
-  // marker back.
+  // indexer's write of records 11-30: drop the entries of those records and
+  // move the marker back to 10.
   WriteBatch undo;
-  std::vector<std::string> keys;
-  ASSERT_TRUE(store_
-                  .Scan(kAuditColumn, "ix/",
-                        [&](absl::string_view key, absl::string_view) {
-                          keys.emplace_back(key);
-                          return true;
-                        })
-                  .ok());
-  for (const std::string& key : keys) {
-    absl::StatusOr<int64_t> seq = IndexKeySequence(key);
-    ASSERT_TRUE(seq.ok());
-    if (*seq > 10) undo.Delete(kAuditColumn, key);
+  for (const char* person : {"p-0", "p-1", "p-2"}) {
+    const std::string prefix = IndexValuePrefix(kPersonIndex, person);
+    std::vector<int64_t> kept;
+    for (int64_t seq : Listed(store_, prefix)) {
+      if (seq <= 10) kept.push_back(seq);
+    }
+    ASSERT_TRUE(store_
+                    .Scan(kAuditColumn, prefix,
+                          [&](absl::string_view key, absl::string_view) {
+                            undo.Delete(kAuditColumn, key);
+                            return true;
+                          })
+                    .ok());
+    undo.Put(kAuditColumn, SequenceKey(prefix, kept.front()), EncodePosting(kept));
   }
   undo.Put(kAuditColumn, kIndexedKey, "10");
   ASSERT_TRUE(store_.Commit(undo).ok());
-  ASSERT_EQ(CountKeys(store_, IndexValuePrefix(kPersonIndex, "p-2")), 3);
+  ASSERT_THAT(Listed(store_, IndexValuePrefix(kPersonIndex, "p-2")),
+              ElementsAre(3, 6, 9));
 
   auto log = OpenLog();
-  EXPECT_EQ(CountKeys(store_, IndexValuePrefix(kPersonIndex, "p-2")), 10);
+  EXPECT_THAT(Listed(store_, IndexValuePrefix(kPersonIndex, "p-2")),
+              ElementsAre(3, 6, 9, 12, 15, 18, 21, 24, 27, 30));
   auto marker = store_.Get(kAuditColumn, kIndexedKey);
   ASSERT_TRUE(marker.ok());
   EXPECT_EQ(*marker, "30");
   QueryAuditRequest request;
   request.set_person_id("p-2");
   EXPECT_EQ(QueryAll(*log, request).size(), 10u);
+}
+
+// Postings: one index entry per value and indexer write; a query that starts
+// inside a posting sees only what follows, and pruning keeps the rest.
+TEST_F(AuditLogTest, PostingsListManyRecordsInOneEntry) {
+  auto log = OpenLog();
+  for (int i = 0; i < 50; ++i) {
+    log->AppendAsync(Record("mes", "authz.check", "x@/", absl::StrCat("p-", i % 2)));
+  }
+  ASSERT_TRUE(log->Flush().ok());
+  int entries = 0;
+  ASSERT_TRUE(store_
+                  .Scan(kAuditColumn, IndexValuePrefix(kCallerIndex, "mes"),
+                        [&](absl::string_view, absl::string_view) {
+                          ++entries;
+                          return true;
+                        })
+                  .ok());
+  EXPECT_EQ(entries, 1);
+  EXPECT_EQ(Listed(store_, IndexValuePrefix(kCallerIndex, "mes")).size(), 50u);
+  QueryAuditRequest request;
+  request.set_person_id("p-1");
+  request.set_page_size(7);
+  const std::vector<int64_t> all = QueryAll(*log, request);
+  ASSERT_EQ(all.size(), 25u);
+  for (size_t i = 0; i < all.size(); ++i) EXPECT_EQ(all[i], 2 * (i + 1));
+}
+
+TEST(PostingTest, RoundTripsAndRejectsMalformedValues) {
+  const std::string key = SequenceKey(IndexValuePrefix(kPersonIndex, "p-1"), 7);
+  const std::vector<int64_t> seqs = {7, 8, 300, 19000};
+  auto decoded = DecodePosting(key, EncodePosting(seqs));
+  ASSERT_TRUE(decoded.ok()) << decoded.status();
+  EXPECT_EQ(*decoded, seqs);
+  auto single = DecodePosting(key, "");
+  ASSERT_TRUE(single.ok());
+  EXPECT_THAT(*single, ElementsAre(7));
+  // A truncated varint, a zero delta, a span too wide: DATA_LOSS.
+  EXPECT_EQ(DecodePosting(key, "\x80").status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_EQ(DecodePosting(key, std::string(1, '\0')).status().code(),
+            absl::StatusCode::kDataLoss);
+  EXPECT_EQ(DecodePosting(key, EncodePosting({7, 7 + kMaxPostingSpan})).status().code(),
+            absl::StatusCode::kDataLoss);
+
+  PostingBuilder builder;
+  builder.Add("ix/c/a\0", 1);
+  builder.Add("ix/c/b\0", 2);
+  builder.Add("ix/c/a\0", 3);
+  builder.Add("ix/c/a\0", 3);  // listed once
+  builder.Add("ix/c/a\0", 3 + kMaxPostingSpan);  // too far: a new posting
+  auto puts = builder.TakePuts();
+  ASSERT_EQ(puts.size(), 3u);
+  EXPECT_EQ(puts[0].first, SequenceKey("ix/c/a\0", 1));
+  EXPECT_THAT(*DecodePosting(puts[0].first, puts[0].second), ElementsAre(1, 3));
+  EXPECT_EQ(puts[1].first, SequenceKey("ix/c/a\0", 3 + kMaxPostingSpan));
+  EXPECT_EQ(puts[2].first, SequenceKey("ix/c/b\0", 2));
+  EXPECT_TRUE(builder.empty());
 }
 
 TEST_F(AuditLogTest, QueryFindsBatchDecisionsByTheirPeople) {
@@ -955,10 +1022,15 @@ TEST_F(AuditLogTest, PruneKeepsAVerifiableChainFromTheNewStart) {
     ASSERT_TRUE((*log)->Append(Record("admin", "a.x", "", "p-1")).ok());
     clock_.Advance(absl::Hours(1));
   }
+  ASSERT_TRUE((*log)->Flush().ok());  // and the index entries
   // Checkpoints at 5 and 10; records 1..5 are older than 7 h before now.
   auto start = (*log)->PruneBefore(clock_.Now() - absl::Hours(6));
   ASSERT_TRUE(start.ok()) << start.status();
   EXPECT_EQ(*start, 6);
+  // The index lists exactly the records kept, whether a posting ended at
+  // the boundary or straddled it.
+  EXPECT_THAT(Listed(store_, IndexValuePrefix(kPersonIndex, "p-1")),
+              ElementsAre(6, 7, 8, 9, 10, 11, 12));
   EXPECT_THAT(QueryAll(**log, QueryAuditRequest()),
               ElementsAre(6, 7, 8, 9, 10, 11, 12));
   QueryAuditRequest by_person;

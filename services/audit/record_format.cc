@@ -14,6 +14,7 @@
 #include "absl/strings/strip.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+#include "services/common/status_macros.h"
 
 namespace iam::audit {
 namespace {
@@ -60,30 +61,115 @@ absl::StatusOr<int64_t> IndexKeySequence(absl::string_view key) {
   return ParseDigits(key.substr(key.size() - kSequenceDigits), key);
 }
 
-std::vector<std::string> IndexKeys(const iam::v1::AuditRecord& record) {
-  const int64_t seq = record.sequence();
-  const std::string digits = absl::StrFormat("%020d", seq);
-  std::vector<std::string> keys;
+std::vector<std::string> IndexPrefixes(const iam::v1::AuditRecord& record) {
+  std::vector<std::string> prefixes;
   absl::flat_hash_set<absl::string_view> people;
   if (!record.person_id().empty()) people.insert(record.person_id());
   for (const iam::v1::AuditDecision& d : record.decisions()) {
     if (!d.person_id().empty()) people.insert(d.person_id());
   }
   for (absl::string_view person : people) {
-    keys.push_back(absl::StrCat(IndexValuePrefix(kPersonIndex, person), digits));
+    prefixes.push_back(IndexValuePrefix(kPersonIndex, person));
   }
   if (!record.caller().empty()) {
-    keys.push_back(
-        absl::StrCat(IndexValuePrefix(kCallerIndex, record.caller()), digits));
+    prefixes.push_back(IndexValuePrefix(kCallerIndex, record.caller()));
   }
   if (!record.target().empty()) {
-    keys.push_back(
-        absl::StrCat(IndexValuePrefix(kTargetIndex, record.target()), digits));
+    prefixes.push_back(IndexValuePrefix(kTargetIndex, record.target()));
   }
   if (record.kind() == iam::v1::AUDIT_RECORD_KIND_ALERT) {
-    keys.push_back(SequenceKey(kAlertIndex, seq));
+    prefixes.emplace_back(kAlertIndex);
   }
-  return keys;
+  return prefixes;
+}
+
+std::string EncodePosting(const std::vector<int64_t>& sequences) {
+  std::string out;
+  for (size_t i = 1; i < sequences.size(); ++i) {
+    uint64_t delta = static_cast<uint64_t>(sequences[i] - sequences[i - 1]);
+    while (delta >= 0x80) {
+      out.push_back(static_cast<char>((delta & 0x7f) | 0x80));
+      delta >>= 7;
+    }
+    out.push_back(static_cast<char>(delta));
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<int64_t>> DecodePosting(absl::string_view key,
+                                                   absl::string_view value) {
+  ASSIGN_OR_RETURN(int64_t sequence, IndexKeySequence(key));
+  std::vector<int64_t> out = {sequence};
+  uint64_t delta = 0;
+  int shift = 0;
+  for (const char c : value) {
+    const uint8_t byte = static_cast<uint8_t>(c);
+    if (shift > 56) break;  // reported below
+    delta |= static_cast<uint64_t>(byte & 0x7f) << shift;
+    if (byte & 0x80) {
+      shift += 7;
+      continue;
+    }
+    sequence += static_cast<int64_t>(delta);
+    if (delta == 0 || sequence - out.front() >= kMaxPostingSpan) {
+      return absl::DataLossError(absl::StrCat(
+          "malformed audit index entry \"", absl::CHexEscape(key), "\""));
+    }
+    out.push_back(sequence);
+    delta = 0;
+    shift = 0;
+  }
+  if (shift != 0) {
+    return absl::DataLossError(absl::StrCat("malformed audit index entry \"",
+                                            absl::CHexEscape(key), "\""));
+  }
+  return out;
+}
+
+void PostingBuilder::Add(const iam::v1::AuditRecord& record) {
+  for (std::string& prefix : IndexPrefixes(record)) {
+    entries_.emplace_back(std::move(prefix), record.sequence());
+  }
+}
+
+void PostingBuilder::Add(std::string prefix, int64_t sequence) {
+  entries_.emplace_back(std::move(prefix), sequence);
+}
+
+void PostingBuilder::Append(PostingBuilder other) {
+  if (entries_.empty()) {
+    entries_ = std::move(other.entries_);
+    return;
+  }
+  entries_.insert(entries_.end(), std::make_move_iterator(other.entries_.begin()),
+                  std::make_move_iterator(other.entries_.end()));
+}
+
+std::vector<std::pair<std::string, std::string>> PostingBuilder::TakePuts() {
+  // By prefix, then sequence (stable: entries come in sequence order).
+  std::stable_sort(entries_.begin(), entries_.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::vector<std::pair<std::string, std::string>> puts;
+  std::vector<int64_t> run;
+  auto emit = [&](const std::string& prefix) {
+    puts.emplace_back(SequenceKey(prefix, run.front()), EncodePosting(run));
+    run.clear();
+  };
+  for (size_t i = 0; i < entries_.size(); ++i) {
+    const auto& [prefix, sequence] = entries_[i];
+    if (run.empty() || sequence != run.back()) {  // else: listed already
+      if (!run.empty() && (sequence < run.back() ||
+                           sequence - run.front() >= kMaxPostingSpan)) {
+        emit(prefix);
+      }
+      run.push_back(sequence);
+    }
+    if (i + 1 == entries_.size() || entries_[i + 1].first != prefix) {
+      emit(prefix);
+    }
+  }
+  entries_.clear();
+  return puts;
 }
 
 std::string DeterministicBytes(const google::protobuf::MessageLite& message) {

@@ -11,6 +11,12 @@
 //   ix/c/<caller>\0<seq>       index: records by caller
 //   ix/g/<target>\0<seq>       index: records by target
 //   ix/a/<seq>                 index: alert records
+//
+// An index entry is a posting: its key names the index value and the first
+// sequence it lists; its value lists the further sequences (ascending,
+// within kMaxPostingSpan of the first) as varint deltas, empty for one.
+// One posting per value and indexer write keeps the entries few when a
+// value recurs (a caller, a target, the people of batch checks).
 //   meta/start                 first retained sequence, after pruning
 //   meta/indexed               every record up to this sequence has its ix/
 //                              entries (written after the records, unsynced,
@@ -32,6 +38,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -67,8 +74,34 @@ std::string IndexValuePrefix(absl::string_view index, absl::string_view value);
 // The sequence at the end of an index key (its last 20 characters).
 absl::StatusOr<int64_t> IndexKeySequence(absl::string_view key);
 
-// Every index key of a stored record.
-std::vector<std::string> IndexKeys(const iam::v1::AuditRecord& record);
+// A posting lists sequences in [first, first + kMaxPostingSpan).
+inline constexpr int64_t kMaxPostingSpan = 20000;
+
+// The index prefixes ("<index><value>\0", or kAlertIndex) a stored record
+// is listed under.
+std::vector<std::string> IndexPrefixes(const iam::v1::AuditRecord& record);
+// The posting value for `sequences` (ascending; the first is in the key).
+std::string EncodePosting(const std::vector<int64_t>& sequences);
+// The sequences of a posting (key and value), ascending; DATA_LOSS if
+// malformed.
+absl::StatusOr<std::vector<int64_t>> DecodePosting(absl::string_view key,
+                                                   absl::string_view value);
+
+// Collects (prefix, sequence) entries and turns them into posting puts.
+class PostingBuilder {
+ public:
+  void Add(const iam::v1::AuditRecord& record);  // record.sequence() is set
+  void Add(std::string prefix, int64_t sequence);
+  bool empty() const { return entries_.empty(); }
+  // Moves `other`'s entries (all after this one's) to the end of this one.
+  void Append(PostingBuilder other);
+  // One (key, value) per prefix and run of sequences within
+  // kMaxPostingSpan, sorted by key; clears the builder.
+  std::vector<std::pair<std::string, std::string>> TakePuts();
+
+ private:
+  std::vector<std::pair<std::string, int64_t>> entries_;
+};
 
 // The record's canonical bytes (see above).
 std::string CanonicalBytes(const iam::v1::AuditRecord& record);
