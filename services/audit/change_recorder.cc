@@ -5,12 +5,15 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/synchronization/notification.h"
 
 namespace iam::audit {
 
-absl::Status ChangeRecorder::Record(const ChangeInfo& info,
-                                    const absl::Status& result,
-                                    int64_t revision) {
+namespace {
+
+iam::v1::AuditRecord ChangeRecord(const ChangeInfo& info,
+                                  const absl::Status& result,
+                                  int64_t revision) {
   iam::v1::AuditRecord record;
   record.set_caller(std::string(info.caller));
   record.set_action(std::string(info.action));
@@ -31,7 +34,12 @@ absl::Status ChangeRecorder::Record(const ChangeInfo& info,
     record.set_reason(absl::StrCat(absl::StatusCodeToString(result.code()),
                                    ": ", result.message()));
   }
-  absl::StatusOr<int64_t> appended = log_->Append(std::move(record));
+  return record;
+}
+
+absl::Status Outcome(const ChangeInfo& info, const absl::Status& result,
+                     int64_t revision,
+                     const absl::StatusOr<int64_t>& appended) {
   if (!appended.ok()) {
     std::cerr << "audit: could not record " << info.action << ": "
               << appended.status().message() << "\n";
@@ -43,6 +51,31 @@ absl::Status ChangeRecorder::Record(const ChangeInfo& info,
     }
   }
   return result;
+}
+
+}  // namespace
+
+absl::Status ChangeRecorder::Record(const ChangeInfo& info,
+                                    const absl::Status& result,
+                                    int64_t revision) {
+  return Outcome(info, result, revision,
+                 log_->Append(ChangeRecord(info, result, revision)));
+}
+
+absl::Status ChangeRecorder::RecordWhile(const ChangeInfo& info,
+                                         const absl::Status& result,
+                                         int64_t revision,
+                                         const std::function<void()>& meanwhile) {
+  absl::Notification done;
+  absl::StatusOr<int64_t> appended;
+  log_->AppendThen(ChangeRecord(info, result, revision),
+                   [&](absl::StatusOr<int64_t> r) {
+                     appended = std::move(r);
+                     done.Notify();
+                   });
+  meanwhile();
+  done.WaitForNotification();
+  return Outcome(info, result, revision, appended);
 }
 
 absl::Status ChangeRecorder::RecordRefusal(absl::string_view caller,

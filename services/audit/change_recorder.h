@@ -6,6 +6,7 @@
 #ifndef IAM_SERVICES_AUDIT_CHANGE_RECORDER_H_
 #define IAM_SERVICES_AUDIT_CHANGE_RECORDER_H_
 
+#include <functional>
 #include <string>
 
 #include "absl/status/status.h"
@@ -36,6 +37,13 @@ class ChangeRecorder {
   // error if a successful change could not be recorded durably.
   absl::Status Record(const ChangeInfo& info, const absl::Status& result,
                       int64_t revision);
+
+  // Like Record, but runs `meanwhile` while the record is being synced (so
+  // that a synced write it makes can share the fsync), and returns once
+  // both are done.
+  absl::Status RecordWhile(const ChangeInfo& info, const absl::Status& result,
+                           int64_t revision,
+                           const std::function<void()>& meanwhile);
 
   // Records (buffered, not synced) a request refused before it reached the
   // domain (unauthenticated, permission denied). Returns `refusal`.

@@ -150,13 +150,19 @@ grpc::ServerUnaryReactor* IdentityServiceImpl::UpdatePerson(
         request->person(),
         std::vector<std::string>(mask.begin(), mask.end()));
     Revision revision = updated.ok() ? updated->second : 0;
-    absl::Status recorded = recorder_.Record(
+    // The audit record and the final push to authz are independent synced
+    // writes: made together, they share the store's group commit.
+    absl::Status synced = absl::OkStatus();
+    absl::Status recorded = recorder_.RecordWhile(
         {caller, "identity.person.update", id, id, request->reason()},
-        updated.status(), revision);
-    if (updated.ok() || pre_synced) {
-      // Final state: the update's result, or the unchanged person if it
-      // failed after access was restricted.
-      absl::Status synced = sink->Sync(updated.ok() ? updated->first : *before);
+        updated.status(), revision, [&] {
+          if (updated.ok() || pre_synced) {
+            // Final state: the update's result, or the unchanged person if
+            // it failed after access was restricted.
+            synced = sink->Sync(updated.ok() ? updated->first : *before);
+          }
+        });
+    {
       if (!synced.ok() && recorded.ok()) {
         return absl::UnavailableError(absl::StrCat(
             "person '", id, "' was updated at revision ", revision,

@@ -1,0 +1,81 @@
+#include "services/audit/change_recorder.h"
+
+#include <memory>
+
+#include "absl/time/time.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "services/common/clock.h"
+#include "services/common/memory_store.h"
+
+namespace iam::audit {
+namespace {
+
+using ::testing::HasSubstr;
+
+class ChangeRecorderTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto log = StoreAuditLog::Open(&store_, &clock_);
+    ASSERT_TRUE(log.ok()) << log.status();
+    log_ = std::move(*log);
+  }
+
+  std::vector<iam::v1::AuditRecord> Records() {
+    EXPECT_TRUE(log_->Flush().ok());
+    auto response = log_->Query(iam::v1::QueryAuditRequest());
+    EXPECT_TRUE(response.ok()) << response.status();
+    return response.ok() ? std::vector<iam::v1::AuditRecord>(
+                               response->records().begin(), response->records().end())
+                         : std::vector<iam::v1::AuditRecord>();
+  }
+
+  MemoryStore store_;
+  FakeClock clock_{absl::FromUnixSeconds(1780000000)};
+  std::unique_ptr<StoreAuditLog> log_;
+};
+
+TEST_F(ChangeRecorderTest, RecordWhileRunsTheOtherWriteAndRecordsTheChange) {
+  ChangeRecorder recorder(log_.get());
+  bool ran = false;
+  absl::Status status = recorder.RecordWhile(
+      {"admin", "identity.person.update", "p-1", "p-1", "HR-7", "iam_admin,viewer"},
+      absl::OkStatus(), 42, [&] { ran = true; });
+  EXPECT_TRUE(status.ok()) << status;
+  EXPECT_TRUE(ran);
+  auto records = Records();
+  ASSERT_EQ(records.size(), 1u);
+  EXPECT_EQ(records[0].action(), "identity.person.update");
+  EXPECT_EQ(records[0].outcome(), iam::v1::AUDIT_OUTCOME_SUCCESS);
+  EXPECT_EQ(records[0].revision(), 42);
+  EXPECT_EQ(records[0].reason(), "HR-7");
+  ASSERT_EQ(records[0].labels_size(), 2);  // one "role" label per role
+  EXPECT_EQ(records[0].labels(0).value(), "iam_admin");
+  EXPECT_EQ(records[0].labels(1).value(), "viewer");
+}
+
+TEST_F(ChangeRecorderTest, AFailedChangeIsRecordedAsFailedAndItsErrorReturned) {
+  ChangeRecorder recorder(log_.get());
+  absl::Status status = recorder.RecordWhile(
+      {"admin", "identity.person.update", "p-1", "p-1", "HR-7"},
+      absl::NotFoundError("no person p-1"), 0, [] {});
+  EXPECT_EQ(status.code(), absl::StatusCode::kNotFound);
+  auto records = Records();
+  ASSERT_EQ(records.size(), 1u);
+  EXPECT_EQ(records[0].outcome(), iam::v1::AUDIT_OUTCOME_FAILED);
+  EXPECT_THAT(records[0].reason(), HasSubstr("no person p-1"));
+}
+
+TEST_F(ChangeRecorderTest, AChangeThatCannotBeAuditedIsReportedUnavailable) {
+  ChangeRecorder recorder(log_.get());
+  store_.FailNextWrites(1);
+  absl::Status status = recorder.RecordWhile(
+      {"admin", "identity.person.update", "p-1", "p-1", "HR-7"}, absl::OkStatus(),
+      42, [] {});
+  EXPECT_EQ(status.code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(std::string(status.message()), HasSubstr("revision 42"));
+  EXPECT_THAT(std::string(status.message()), HasSubstr("audit record"));
+}
+
+}  // namespace
+}  // namespace iam::audit
