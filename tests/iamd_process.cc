@@ -5,9 +5,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <atomic>
+#include <cerrno>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <thread>
 
@@ -29,12 +31,17 @@ std::string Runfile(const std::string& path) {
 }
 
 std::string NewTempDir(const std::string& name) {
-  static std::atomic<int> counter{0};
   const char* tmp = std::getenv("TEST_TMPDIR");
-  std::string dir = absl::StrCat(tmp != nullptr ? tmp : "/tmp", "/", name, "-",
-                                 getpid(), "-", counter++);
-  mkdir(dir.c_str(), 0700);
-  return dir;
+  // mkdtemp creates a new directory, so a directory that an earlier run
+  // left behind (a reused pid outside Bazel) is never handed out again.
+  std::string pattern =
+      absl::StrCat(tmp != nullptr ? tmp : "/tmp", "/", name, "-XXXXXX");
+  if (mkdtemp(pattern.data()) == nullptr) {
+    std::fprintf(stderr, "NewTempDir: mkdtemp(%s): %s\n", pattern.c_str(),
+                 std::strerror(errno));
+    std::abort();
+  }
+  return pattern;
 }
 
 void PrepareContext(grpc::ClientContext* context, const std::string& caller,

@@ -53,7 +53,8 @@ class IamdProcess {
 void PrepareContext(grpc::ClientContext* context, const std::string& caller,
                     int deadline_seconds = 10);
 
-// A unique empty directory under TEST_TMPDIR.
+// A new, empty directory under TEST_TMPDIR (or /tmp); aborts if it cannot
+// be created.
 std::string NewTempDir(const std::string& name);
 
 // Path of a runfile such as "services/iamd/iamd".
