@@ -52,9 +52,10 @@ std::vector<int64_t> Sequences(const QueryAuditResponse& response) {
 }
 
 // Counts the rows a scan hands to its caller, to prove that Query stops.
-class CountingStore final : public Store {
+// A Store that passes every call to `base`; tests override what they watch.
+class ForwardingStore : public Store {
  public:
-  explicit CountingStore(Store* base) : base_(base) {}
+  explicit ForwardingStore(Store* base) : base_(base) {}
   absl::StatusOr<Revision> Commit(const WriteBatch& batch) override {
     return base_->Commit(batch);
   }
@@ -63,7 +64,6 @@ class CountingStore final : public Store {
   }
   absl::StatusOr<std::string> Get(absl::string_view column,
                                   absl::string_view key) const override {
-    ++gets_;
     return base_->Get(column, key);
   }
   absl::Status Scan(
@@ -77,13 +77,34 @@ class CountingStore final : public Store {
       absl::string_view start,
       const std::function<bool(absl::string_view, absl::string_view)>& fn)
       const override {
-    return base_->ScanFrom(column, prefix, start,
-                           [&](absl::string_view k, absl::string_view v) {
-                             ++rows_read_;
-                             return fn(k, v);
-                           });
+    return base_->ScanFrom(column, prefix, start, fn);
   }
   Revision CurrentRevision() const override { return base_->CurrentRevision(); }
+
+ private:
+  Store* const base_;
+};
+
+// Counts the rows scans read and the Gets.
+class CountingStore final : public ForwardingStore {
+ public:
+  using ForwardingStore::ForwardingStore;
+  absl::StatusOr<std::string> Get(absl::string_view column,
+                                  absl::string_view key) const override {
+    ++gets_;
+    return ForwardingStore::Get(column, key);
+  }
+  absl::Status ScanFrom(
+      absl::string_view column, absl::string_view prefix,
+      absl::string_view start,
+      const std::function<bool(absl::string_view, absl::string_view)>& fn)
+      const override {
+    return ForwardingStore::ScanFrom(column, prefix, start,
+                                     [&](absl::string_view k, absl::string_view v) {
+                                       ++rows_read_;
+                                       return fn(k, v);
+                                     });
+  }
 
   int rows_read() const { return rows_read_; }
   int gets() const { return gets_; }
@@ -93,7 +114,6 @@ class CountingStore final : public Store {
   }
 
  private:
-  Store* const base_;
   mutable std::atomic<int> rows_read_{0};
   mutable std::atomic<int> gets_{0};
 };
@@ -653,43 +673,19 @@ TEST_F(AuditLogTest, QueryByPersonReadsOnlyThatPersonsRecords) {
 
 // A store whose unsynced writes of index entries (they carry the
 // meta/indexed marker) fail while `fail_index_writes` is set.
-class IndexFailingStore final : public Store {
+class IndexFailingStore final : public ForwardingStore {
  public:
-  explicit IndexFailingStore(Store* base) : base_(base) {}
-  absl::StatusOr<Revision> Commit(const WriteBatch& batch) override {
-    return base_->Commit(batch);
-  }
+  using ForwardingStore::ForwardingStore;
   absl::Status WriteUnsynced(const WriteBatch& batch) override {
     for (const WriteBatch::Op& op : batch.ops()) {
       if (fail_index_writes && op.key == kIndexedKey) {
         return absl::UnavailableError("injected index write failure");
       }
     }
-    return base_->WriteUnsynced(batch);
+    return ForwardingStore::WriteUnsynced(batch);
   }
-  absl::StatusOr<std::string> Get(absl::string_view column,
-                                  absl::string_view key) const override {
-    return base_->Get(column, key);
-  }
-  absl::Status Scan(
-      absl::string_view column, absl::string_view prefix,
-      const std::function<bool(absl::string_view, absl::string_view)>& fn)
-      const override {
-    return base_->Scan(column, prefix, fn);
-  }
-  absl::Status ScanFrom(
-      absl::string_view column, absl::string_view prefix,
-      absl::string_view start,
-      const std::function<bool(absl::string_view, absl::string_view)>& fn)
-      const override {
-    return base_->ScanFrom(column, prefix, start, fn);
-  }
-  Revision CurrentRevision() const override { return base_->CurrentRevision(); }
 
   std::atomic<bool> fail_index_writes{false};
-
- private:
-  Store* const base_;
 };
 
 // The sequences the index lists under `prefix`, in key order.

@@ -1,16 +1,6 @@
 #include "services/lifecycle/grpc_revokers.h"
 
 namespace iam::lifecycle {
-namespace {
-
-BadgeRevoker::Result ToResult(const iam::v1::PersonBadgesResponse& response) {
-  BadgeRevoker::Result r;
-  for (const auto& b : response.badges()) r.badge_ids.push_back(b.id());
-  r.revision = response.revision();
-  return r;
-}
-
-}  // namespace
 
 GrpcCredentialRevoker::GrpcCredentialRevoker(std::shared_ptr<grpc::Channel> channel,
                                              CallAs as)
@@ -34,28 +24,12 @@ GrpcBadgeRevoker::GrpcBadgeRevoker(std::shared_ptr<grpc::Channel> channel, CallA
 
 absl::StatusOr<BadgeRevoker::Result> GrpcBadgeRevoker::RevokeAll(
     absl::string_view person_id, absl::string_view reason) {
-  grpc::ClientContext context;
-  as_.Prepare(&context);
-  iam::v1::PersonBadgesRequest request;
-  request.set_person_id(std::string(person_id));
-  request.set_reason(std::string(reason));
-  iam::v1::PersonBadgesResponse response;
-  grpc::Status s = stub_->RevokeBadgesOf(&context, request, &response);
-  if (!s.ok()) return FromGrpc(s, "badge service");
-  return ToResult(response);
+  return Call(&iam::v1::BadgeService::Stub::RevokeBadgesOf, person_id, reason);
 }
 
 absl::StatusOr<BadgeRevoker::Result> GrpcBadgeRevoker::SuspendAll(
     absl::string_view person_id, absl::string_view reason) {
-  grpc::ClientContext context;
-  as_.Prepare(&context);
-  iam::v1::PersonBadgesRequest request;
-  request.set_person_id(std::string(person_id));
-  request.set_reason(std::string(reason));
-  iam::v1::PersonBadgesResponse response;
-  grpc::Status s = stub_->SuspendBadgesOf(&context, request, &response);
-  if (!s.ok()) return FromGrpc(s, "badge service");
-  return ToResult(response);
+  return Call(&iam::v1::BadgeService::Stub::SuspendBadgesOf, person_id, reason);
 }
 
 absl::StatusOr<Revision> GrpcBadgeRevoker::Resume(absl::string_view badge_id,
@@ -69,6 +43,22 @@ absl::StatusOr<Revision> GrpcBadgeRevoker::Resume(absl::string_view badge_id,
   grpc::Status s = stub_->ResumeBadge(&context, request, &response);
   if (!s.ok()) return FromGrpc(s, "badge service");
   return Revision{response.revision()};
+}
+
+absl::StatusOr<BadgeRevoker::Result> GrpcBadgeRevoker::Call(
+    PersonBadgesRpc rpc, absl::string_view person_id, absl::string_view reason) {
+  grpc::ClientContext context;
+  as_.Prepare(&context);
+  iam::v1::PersonBadgesRequest request;
+  request.set_person_id(std::string(person_id));
+  request.set_reason(std::string(reason));
+  iam::v1::PersonBadgesResponse response;
+  grpc::Status s = (stub_.get()->*rpc)(&context, request, &response);
+  if (!s.ok()) return FromGrpc(s, "badge service");
+  BadgeRevoker::Result r;
+  for (const auto& b : response.badges()) r.badge_ids.push_back(b.id());
+  r.revision = response.revision();
+  return r;
 }
 
 }  // namespace iam::lifecycle

@@ -38,6 +38,13 @@ class GrpcBadgeRevoker final : public BadgeRevoker {
                                   absl::string_view reason) override;
 
  private:
+  // RevokeBadgesOf or SuspendBadgesOf: same request, same response.
+  using PersonBadgesRpc = grpc::Status (iam::v1::BadgeService::Stub::*)(
+      grpc::ClientContext*, const iam::v1::PersonBadgesRequest&,
+      iam::v1::PersonBadgesResponse*);
+  absl::StatusOr<Result> Call(PersonBadgesRpc rpc, absl::string_view person_id,
+                              absl::string_view reason);
+
   std::unique_ptr<iam::v1::BadgeService::Stub> stub_;
   const CallAs as_;
 };

@@ -413,6 +413,26 @@ struct Lifecycle::Attempt {
   void Saw(Revision r) {
     if (r > result().revision()) result().set_revision(r);
   }
+  // Runs `steps` at once (each a synced write, with its audit record, in its
+  // own service), counts those that changed something and sees their
+  // revisions; returns the first error in step order.
+  absl::Status RunAtOnce(
+      const std::vector<std::function<absl::StatusOr<Revision>()>>& steps) {
+    std::vector<Revision> revisions(steps.size(), 0);
+    std::vector<std::function<absl::Status()>> tasks;
+    for (size_t i = 0; i < steps.size(); ++i) {
+      tasks.push_back([&, i]() -> absl::Status {
+        ASSIGN_OR_RETURN(revisions[i], steps[i]());
+        return absl::OkStatus();
+      });
+    }
+    absl::Status done = RunAll(std::move(tasks));
+    for (Revision r : revisions) {
+      if (r > 0) ++effects;
+      Saw(r);
+    }
+    return done;
+  }
   void AddHistory(const Person& p) {
     iam::v1::JobHistoryEntry* h = life.add_history();
     h->set_event_id(event.result().event_id());
@@ -1143,29 +1163,24 @@ absl::Status Lifecycle::StepsLeave(Attempt& a) {
   AccessGrants::Removed unbound;
   CredentialRevoker::Result credentials;
   BadgeRevoker::Result badges;
-  std::vector<std::function<absl::Status()>> tasks;
-  tasks.push_back([&]() -> absl::Status {
+  std::vector<std::function<absl::StatusOr<Revision>()>> steps;
+  steps.push_back([&]() -> absl::StatusOr<Revision> {
     ASSIGN_OR_RETURN(unbound, a.ports.access->UnbindAllOf(a.person_id(), a.reason));
-    return absl::OkStatus();
+    return unbound.revision;
   });
   if (a.ports.credentials != nullptr) {
-    tasks.push_back([&]() -> absl::Status {
+    steps.push_back([&]() -> absl::StatusOr<Revision> {
       ASSIGN_OR_RETURN(credentials, a.ports.credentials->Revoke(a.person_id(), a.reason));
-      return absl::OkStatus();
+      return credentials.revision;
     });
   }
   if (a.ports.badges != nullptr) {
-    tasks.push_back([&]() -> absl::Status {
+    steps.push_back([&]() -> absl::StatusOr<Revision> {
       ASSIGN_OR_RETURN(badges, a.ports.badges->RevokeAll(a.person_id(), a.reason));
-      return absl::OkStatus();
+      return badges.revision;
     });
   }
-  absl::Status done = RunAll(std::move(tasks));
-  for (Revision r : {unbound.revision, credentials.revision, badges.revision}) {
-    if (r > 0) ++a.effects;
-    a.Saw(r);
-  }
-  RETURN_IF_ERROR(done);
+  RETURN_IF_ERROR(a.RunAtOnce(steps));
   std::map<std::string, Grant> recorded;
   for (const Grant& g : a.life.grants()) recorded[g.binding_id()] = g;
   std::set<std::string> listed;
@@ -1300,23 +1315,18 @@ absl::Status Lifecycle::StepsSuspend(Attempt& a) {
   RETURN_IF_ERROR(record_dormant(bindings));
   AccessGrants::Removed unbound;
   BadgeRevoker::Result badges;
-  std::vector<std::function<absl::Status()>> tasks;
-  tasks.push_back([&]() -> absl::Status {
+  std::vector<std::function<absl::StatusOr<Revision>()>> steps;
+  steps.push_back([&]() -> absl::StatusOr<Revision> {
     ASSIGN_OR_RETURN(unbound, a.ports.access->UnbindAllOf(a.person_id(), a.reason));
-    return absl::OkStatus();
+    return unbound.revision;
   });
   if (a.ports.badges != nullptr) {
-    tasks.push_back([&]() -> absl::Status {
+    steps.push_back([&]() -> absl::StatusOr<Revision> {
       ASSIGN_OR_RETURN(badges, a.ports.badges->SuspendAll(a.person_id(), a.reason));
-      return absl::OkStatus();
+      return badges.revision;
     });
   }
-  absl::Status done = RunAll(std::move(tasks));
-  for (Revision r : {unbound.revision, badges.revision}) {
-    if (r > 0) ++a.effects;
-    a.Saw(r);
-  }
-  RETURN_IF_ERROR(done);
+  RETURN_IF_ERROR(a.RunAtOnce(steps));
   std::set<std::string> dormant;
   for (const Grant& g : a.life.grants()) {
     if (g.state() != iam::v1::GRANT_STATE_DORMANT) continue;
