@@ -215,14 +215,14 @@ std::string AssociatedData(int64_t sequence) {
   return out;
 }
 
-// Calls fn(sequence) for the candidate records of `filter` in [from, to]
-// (to 0: unbounded) in sequence order, until fn returns false: through the
-// narrowest index up to `indexed` (the indexer's marker), then, past it, every
+// Calls fn(sequence) for the candidate records in [from, to] (to 0:
+// unbounded) in sequence order, until fn returns false: those `sources`
+// lists, then every record it does not cover; with no index prefix, every
 // record.
-absl::Status ForEachCandidate(const Store& store, const Filter& filter,
-                              int64_t from, int64_t to, int64_t indexed,
+absl::Status ForEachCandidate(const Store& store,
+                              const StoreAuditLog::IndexView& sources,
+                              int64_t from, int64_t to,
                               const std::function<bool(int64_t)>& fn) {
-  const std::string prefix = filter.IndexPrefix();
   absl::Status error;
   bool stopped = false;
   auto scan_records = [&](int64_t first) -> absl::Status {
@@ -238,10 +238,11 @@ absl::Status ForEachCandidate(const Store& store, const Filter& filter,
           return fn(*seq);
         });
   };
-  if (prefix.empty()) {
+  if (sources.prefix.empty()) {
     RETURN_IF_ERROR(scan_records(from));
     return error;
   }
+  const int64_t indexed = sources.indexed;
   const int64_t index_end = to == 0 ? indexed : std::min(to, indexed);
   if (from <= index_end) {
     // A posting that starts up to kMaxPostingSpan - 1 before `from` may
@@ -249,7 +250,7 @@ absl::Status ForEachCandidate(const Store& store, const Filter& filter,
     const int64_t seek = std::max<int64_t>(0, from - kMaxPostingSpan + 1);
     int64_t last_listed = 0;
     RETURN_IF_ERROR(store.ScanFrom(
-        kAuditColumn, prefix, SequenceKey(prefix, seek),
+        kAuditColumn, sources.prefix, SequenceKey(sources.prefix, seek),
         [&](absl::string_view key, absl::string_view value) {
           absl::StatusOr<std::vector<int64_t>> seqs = DecodePosting(key, value);
           if (!seqs.ok()) {
@@ -270,7 +271,15 @@ absl::Status ForEachCandidate(const Store& store, const Filter& filter,
     RETURN_IF_ERROR(error);
   }
   if (stopped || (to != 0 && to <= indexed)) return absl::OkStatus();
-  RETURN_IF_ERROR(scan_records(std::max(from, indexed + 1)));
+  const int64_t memory_end =
+      to == 0 ? sources.memory_last : std::min(to, sources.memory_last);
+  for (const int64_t seq : sources.sequences) {
+    if (seq < from || seq <= indexed) continue;
+    if (seq > memory_end) break;
+    if (!fn(seq)) return absl::OkStatus();
+  }
+  if (to != 0 && to <= sources.memory_last) return absl::OkStatus();
+  RETURN_IF_ERROR(scan_records(std::max(from, sources.memory_last + 1)));
   return error;
 }
 
@@ -337,7 +346,7 @@ absl::StatusOr<int64_t> IndexUnindexed(Store& store, int64_t start,
   }
   int64_t seq = std::max(indexed + 1, start);
   if (seq > last) return std::max(indexed, last);
-  constexpr int64_t kChunk = 1000;
+  constexpr int64_t kChunk = 10000;
   while (seq <= last) {
     WriteBatch batch;
     PostingBuilder postings;
@@ -474,6 +483,7 @@ StoreAuditLog::StoreAuditLog(Store* store, const Clock* clock,
   {
     absl::MutexLock lock(&index_mu_);
     index_queue_last_ = indexed;
+    index_writing_last_ = indexed;
   }
   writer_ = std::thread([this] { WriterLoop(); });
   indexer_ = std::thread([this] { IndexerLoop(); });
@@ -557,6 +567,7 @@ absl::Status StoreAuditLog::Flush() {
   // little), so that what Flush returns from is cheap to query.
   const int64_t written = WrittenSequence();
   absl::MutexLock lock(&index_mu_);
+  index_flush_requested_ = true;
   auto indexed = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(index_mu_) {
     return indexed_.load() >= written || index_stopping_;
   };
@@ -835,41 +846,81 @@ void StoreAuditLog::WriteWork(std::vector<Pending>& work, bool final) {
 
 void StoreAuditLog::QueueIndexKeys(PostingBuilder entries, int64_t last) {
   absl::MutexLock lock(&index_mu_);
-  index_queue_.Append(std::move(entries));
+  if (index_queue_last_ <= index_writing_last_) index_tail_since_ = absl::Now();
+  index_tail_.Append(std::move(entries));
   index_queue_last_ = std::max(index_queue_last_, last);
+}
+
+StoreAuditLog::IndexView StoreAuditLog::ViewIndex(std::string prefix) const {
+  IndexView view;
+  view.prefix = std::move(prefix);
+  if (view.prefix.empty()) return view;
+  absl::MutexLock lock(&index_mu_);
+  view.indexed = indexed_.load();
+  view.memory_last = index_queue_last_;
+  if (index_writing_ != nullptr) {
+    index_writing_->AppendSequences(view.prefix, &view.sequences);
+  }
+  index_tail_.AppendSequences(view.prefix, &view.sequences);
+  return view;
 }
 
 void StoreAuditLog::IndexerLoop() {
   int failures = 0;
-  // Postings whose write failed, written with the next ones.
-  std::vector<std::pair<std::string, std::string>> puts;
   while (true) {
-    PostingBuilder entries;
+    std::shared_ptr<const PostingBuilder> writing;
     int64_t last = 0;
     bool stopping = false;
     {
       absl::MutexLock lock(&index_mu_);
-      auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(index_mu_) {
-        return index_stopping_ || index_queue_last_ > indexed_.load();
+      // Due: at shutdown, on Flush, or once the window is full or old.
+      auto due = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(index_mu_) {
+        if (index_stopping_) return true;
+        if (index_queue_last_ <= indexed_.load()) return false;
+        return index_flush_requested_ ||
+               index_queue_last_ - indexed_.load() >=
+                   options_.index_window_records ||
+               absl::Now() - index_tail_since_ >= options_.index_window_age;
       };
-      index_mu_.Await(absl::Condition(&ready));
-      std::swap(entries, index_queue_);
-      last = index_queue_last_;
+      while (!due()) {
+        if (index_queue_last_ > indexed_.load()) {
+          index_mu_.AwaitWithTimeout(
+              absl::Condition(&due),
+              index_tail_since_ + options_.index_window_age - absl::Now());
+        } else {
+          index_mu_.Await(absl::Condition(&due));
+        }
+      }
       stopping = index_stopping_;
+      last = index_queue_last_;
+      index_flush_requested_ = false;
+      if (last > index_writing_last_) {
+        // The tail joins what is being written (after a failed write, the
+        // entries that failed stay in it).
+        auto next = std::make_shared<PostingBuilder>();
+        if (index_writing_ != nullptr) *next = *index_writing_;
+        next->Append(std::move(index_tail_));
+        index_tail_ = PostingBuilder();
+        index_writing_ = std::move(next);
+        index_writing_last_ = last;
+      }
+      writing = index_writing_;
+      last = index_writing_last_;
     }
-    if (last > indexed_.load()) {
-      for (auto& put : entries.TakePuts()) puts.push_back(std::move(put));
+    if (writing != nullptr && last > indexed_.load()) {
       WriteBatch batch;
-      for (const auto& [key, value] : puts) batch.Put(kAuditColumn, key, value);
+      for (auto& [key, value] : writing->Puts()) {
+        batch.Put(kAuditColumn, key, std::move(value));
+      }
       batch.Put(kAuditColumn, kIndexedKey, absl::StrCat(last));
       const absl::Status status = store_->WriteUnsynced(batch);
       if (status.ok()) {
-        puts.clear();
         absl::MutexLock lock(&index_mu_);  // Flush waits on it
         indexed_.store(last);
+        index_writing_.reset();
         failures = 0;
       } else {
-        // Queries still find these records by reading them; retry later.
+        // Queries still find these records in memory; retry later.
         if (failures++ % kFailuresPerLogLine == 0) {
           std::fprintf(stderr, "audit: index write failed (%d in a row): %s\n",
                        failures, status.ToString().c_str());
@@ -999,7 +1050,7 @@ absl::StatusOr<QueryAuditResponse> StoreAuditLog::Query(
   int64_t last_scanned = -1;
   bool more = false;
   RETURN_IF_ERROR(ForEachCandidate(
-      *store_, filter, from, to, indexed_.load(), [&](int64_t seq) {
+      *store_, ViewIndex(filter.IndexPrefix()), from, to, [&](int64_t seq) {
         if (response.records_size() == page_size ||
             scanned == options_.max_records_scanned_per_query) {
           more = true;
@@ -1040,7 +1091,7 @@ absl::StatusOr<TailAuditResponse> StoreAuditLog::ReadFrom(
   int scanned = 0;
   bool stopped_early = false;
   RETURN_IF_ERROR(ForEachCandidate(
-      *store_, filter, from, written, indexed_.load(), [&](int64_t seq) {
+      *store_, ViewIndex(filter.IndexPrefix()), from, written, [&](int64_t seq) {
         if (response.records_size() >= max_records ||
             scanned >= options_.max_records_scanned_per_query) {
           stopped_early = true;

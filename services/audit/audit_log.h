@@ -121,6 +121,12 @@ class StoreAuditLog final : public AuditLog {
     // cannot grow memory without bound nor widen what a crash may lose
     // beyond one write plus this backlog.
     size_t max_async_backlog = 65536;
+    // The indexer keeps the index entries of the newest records in memory
+    // (queries read them there) and writes them as one batch of postings
+    // once they cover this many records or the oldest is this old, or on
+    // Flush: a value that recurs within the window costs one entry.
+    int64_t index_window_records = 16384;
+    absl::Duration index_window_age = absl::Seconds(1);
     // Alert rules (ValidateAlertRules must accept them).
     std::vector<iam::v1::AuditAlertRule> alert_rules;
     // Records older than this are pruned at a checkpoint boundary, checked
@@ -198,6 +204,18 @@ class StoreAuditLog final : public AuditLog {
 
   const AuditPublicKey& public_key() const { return signer_->public_key(); }
 
+  // Where a query finds the records listed under an index prefix ("<index>
+  // <value>\0", see record_format.h), read atomically: the stored postings up
+  // to `indexed` (the meta/indexed marker), then `sequences`, held in memory,
+  // up to `memory_last`; records after that are not listed yet.
+  struct IndexView {
+    std::string prefix;
+    int64_t indexed = 0;
+    int64_t memory_last = 0;
+    std::vector<int64_t> sequences;  // ascending
+  };
+  IndexView ViewIndex(std::string prefix) const;
+
  private:
   struct Pending;
   struct ChainState {
@@ -217,6 +235,7 @@ class StoreAuditLog final : public AuditLog {
   // Index entries of written records up to `last` (sequence), for the
   // indexer thread. Writer thread only.
   void QueueIndexKeys(PostingBuilder entries, int64_t last);
+
   void IndexerLoop();
   void PruneLoop();
   // Writes `work` in batches; runs the callbacks. Writer thread only.
@@ -255,10 +274,17 @@ class StoreAuditLog final : public AuditLog {
   std::map<uint64_t, std::pair<int64_t, std::function<void()>>> listeners_
       ABSL_GUARDED_BY(written_mu_);
 
-  // Index entries waiting for the indexer, and the last sequence they cover.
-  absl::Mutex index_mu_;
-  PostingBuilder index_queue_ ABSL_GUARDED_BY(index_mu_);
+  // The in-memory index of the records after the meta/indexed marker:
+  // `index_writing_` (being written by the indexer) lists those in
+  // (indexed_, index_writing_last_], `index_tail_` those up to
+  // index_queue_last_. Queries read both under index_mu_.
+  mutable absl::Mutex index_mu_;
+  PostingBuilder index_tail_ ABSL_GUARDED_BY(index_mu_);
+  absl::Time index_tail_since_ ABSL_GUARDED_BY(index_mu_);  // oldest entry
+  std::shared_ptr<const PostingBuilder> index_writing_ ABSL_GUARDED_BY(index_mu_);
+  int64_t index_writing_last_ ABSL_GUARDED_BY(index_mu_) = 0;
   int64_t index_queue_last_ ABSL_GUARDED_BY(index_mu_) = 0;
+  bool index_flush_requested_ ABSL_GUARDED_BY(index_mu_) = false;
   bool index_stopping_ ABSL_GUARDED_BY(index_mu_) = false;
   // Every record up to this sequence is indexed (the meta/indexed marker).
   std::atomic<int64_t> indexed_{0};

@@ -746,6 +746,69 @@ TEST_F(AuditLogTest, QueriesFindRecordsTheIndexHasNotReachedYet) {
               ElementsAre(2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 21));
 }
 
+TEST_F(AuditLogTest, TheNewestIndexEntriesWaitInMemoryUntilTheWindowFills) {
+  CountingStore counting(&store_);
+  StoreAuditLog::Options options;
+  options.flush_interval = absl::Hours(1);
+  options.index_window_records = 6;
+  options.index_window_age = absl::Hours(1);
+  auto opened = StoreAuditLog::Open(&counting, &clock_, options);
+  ASSERT_TRUE(opened.ok()) << opened.status();
+  auto log = std::move(*opened);
+  for (int i = 0; i < 4; ++i) {
+    ASSERT_TRUE(log->Append(Record("mes", "authz.check", "x@/",
+                                   absl::StrCat("p-", i % 2)))
+                    .ok());
+  }
+  // Four records, a window of six: nothing is stored in the index yet; the
+  // log lists the records in memory, and a query reads only those it lists.
+  const std::string p1 = IndexValuePrefix(kPersonIndex, "p-1");
+  EXPECT_THAT(Listed(store_, p1), ElementsAre());
+  StoreAuditLog::IndexView view = log->ViewIndex(p1);
+  EXPECT_EQ(view.indexed, 0);
+  EXPECT_EQ(view.memory_last, 4);
+  EXPECT_THAT(view.sequences, ElementsAre(2, 4));
+  counting.ResetCount();
+  QueryAuditRequest request;
+  request.set_person_id("p-1");
+  EXPECT_THAT(QueryAll(*log, request), ElementsAre(2, 4));
+  EXPECT_EQ(counting.gets(), 2);
+  request.set_page_size(1);  // pages continue within the memory part
+  EXPECT_THAT(QueryAll(*log, request), ElementsAre(2, 4));
+
+  // Two more fill the window: one write of postings, one entry per person.
+  for (int i = 4; i < 6; ++i) {
+    ASSERT_TRUE(log->Append(Record("mes", "authz.check", "x@/",
+                                   absl::StrCat("p-", i % 2)))
+                    .ok());
+  }
+  const absl::Time deadline = absl::Now() + absl::Seconds(30);
+  while (log->ViewIndex(p1).indexed < 6 && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(1));
+  }
+  EXPECT_THAT(Listed(store_, p1), ElementsAre(2, 4, 6));
+  int p1_entries = 0;
+  ASSERT_TRUE(store_
+                  .Scan(kAuditColumn, p1,
+                        [&](absl::string_view, absl::string_view) {
+                          ++p1_entries;
+                          return true;
+                        })
+                  .ok());
+  EXPECT_EQ(p1_entries, 1);
+  EXPECT_THAT(log->ViewIndex(p1).sequences, ElementsAre());
+
+  // Stored, in memory and not yet listed at all: one query sees all three
+  // parts once, in order. Flush writes a window that is not full.
+  ASSERT_TRUE(log->Append(Record("mes", "authz.check", "x@/", "p-1")).ok());
+  EXPECT_THAT(log->ViewIndex(p1).sequences, ElementsAre(7));
+  request.clear_page_size();
+  EXPECT_THAT(QueryAll(*log, request), ElementsAre(2, 4, 6, 7));
+  ASSERT_TRUE(log->Flush().ok());
+  EXPECT_THAT(Listed(store_, p1), ElementsAre(2, 4, 6, 7));
+  EXPECT_EQ(log->ViewIndex(p1).indexed, 7);
+}
+
 TEST_F(AuditLogTest, OpenIndexesRecordsACrashLeftUnindexed) {
   {
     auto log = OpenLog();
@@ -838,8 +901,19 @@ TEST(PostingTest, RoundTripsAndRejectsMalformedValues) {
   builder.Add("ix/c/a\0", 3);
   builder.Add("ix/c/a\0", 3);  // listed once
   builder.Add("ix/c/a\0", 3 + kMaxPostingSpan);  // too far: a new posting
+  std::vector<int64_t> listed;
+  builder.AppendSequences("ix/c/a", &listed);
+  EXPECT_THAT(listed, ElementsAre(1, 3, 3 + kMaxPostingSpan));
+  PostingBuilder later;
+  later.Add("ix/c/b", 2);  // already listed by `builder`: not again
+  later.Add("ix/c/b", 5 + kMaxPostingSpan);
+  builder.Append(std::move(later));
+  listed.clear();
+  builder.AppendSequences("ix/c/b", &listed);
+  EXPECT_THAT(listed, ElementsAre(2, 5 + kMaxPostingSpan));
   auto puts = builder.TakePuts();
-  ASSERT_EQ(puts.size(), 3u);
+  ASSERT_EQ(puts.size(), 4u);
+  EXPECT_EQ(puts[3].first, SequenceKey("ix/c/b", 5 + kMaxPostingSpan));
   EXPECT_EQ(puts[0].first, SequenceKey("ix/c/a\0", 1));
   EXPECT_THAT(*DecodePosting(puts[0].first, puts[0].second), ElementsAre(1, 3));
   EXPECT_EQ(puts[1].first, SequenceKey("ix/c/a\0", 3 + kMaxPostingSpan));

@@ -33,6 +33,14 @@ absl::StatusOr<std::string> RandomBytes(size_t n) {
 
 using CipherCtx = std::unique_ptr<EVP_CIPHER_CTX, decltype(&EVP_CIPHER_CTX_free)>;
 
+// Fetched once: OpenSSL 3 looks an implicit EVP_aes_256_gcm() up on every
+// init.
+const EVP_CIPHER* AesGcm() {
+  static EVP_CIPHER* const kCipher =
+      EVP_CIPHER_fetch(nullptr, "AES-256-GCM", nullptr);
+  return kCipher;
+}
+
 }  // namespace
 
 std::string KeyId(absl::string_view person_id, absl::string_view tag) {
@@ -74,13 +82,20 @@ absl::StatusOr<iam::v1::SealedText> PersonKeyring::Seal(
   }
   iam::v1::SealedText sealed;
   sealed.set_key_id(KeyId(person_id, found->tag));
-  ASSIGN_OR_RETURN(std::string nonce, RandomBytes(kNonceBytes));
+  if (nonce_pool_used_ + kNonceBytes > nonce_pool_.size()) {
+    ASSIGN_OR_RETURN(nonce_pool_, RandomBytes(kNonceBytes * 256));
+    nonce_pool_used_ = 0;
+  }
+  // Each nonce is taken once (a nonce is public: it is stored beside the
+  // ciphertext).
+  std::string nonce = nonce_pool_.substr(nonce_pool_used_, kNonceBytes);
+  nonce_pool_used_ += kNonceBytes;
   std::string out(plaintext.size() + kGcmTagBytes, '\0');
   CipherCtx ctx(EVP_CIPHER_CTX_new(), EVP_CIPHER_CTX_free);
   int len = 0, final_len = 0;
   auto* o = reinterpret_cast<unsigned char*>(out.data());
-  if (!ctx ||
-      EVP_EncryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr,
+  if (!ctx || AesGcm() == nullptr ||
+      EVP_EncryptInit_ex(ctx.get(), AesGcm(), nullptr,
                          reinterpret_cast<const unsigned char*>(found->key.data()),
                          reinterpret_cast<const unsigned char*>(nonce.data())) != 1 ||
       EVP_EncryptUpdate(ctx.get(), nullptr, &len,
@@ -154,8 +169,8 @@ absl::StatusOr<std::string> PersonKeyring::Open(
   int len = 0, final_len = 0;
   std::string tag = in.substr(text_size);
   auto* o = reinterpret_cast<unsigned char*>(out.data());
-  if (!ctx ||
-      EVP_DecryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr,
+  if (!ctx || AesGcm() == nullptr ||
+      EVP_DecryptInit_ex(ctx.get(), AesGcm(), nullptr,
                          reinterpret_cast<const unsigned char*>(key.data()),
                          reinterpret_cast<const unsigned char*>(sealed.nonce().data())) != 1 ||
       EVP_DecryptUpdate(ctx.get(), nullptr, &len,

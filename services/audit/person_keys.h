@@ -71,6 +71,10 @@ class PersonKeyring {
   mutable absl::flat_hash_map<std::string, Key> cache_ ABSL_GUARDED_BY(mu_);
   // Persons whose cache entry was staged and not yet committed.
   std::vector<std::string> staged_ ABSL_GUARDED_BY(mu_);
+  // Random bytes for nonces, drawn from the system generator a page at a
+  // time (one RAND_bytes call per record cost more than the encryption).
+  std::string nonce_pool_ ABSL_GUARDED_BY(mu_);
+  size_t nonce_pool_used_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 // "<person>#<8 hex digits>".

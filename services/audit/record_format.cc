@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <cstring>
+#include <memory>
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
@@ -36,7 +38,14 @@ absl::StatusOr<int64_t> ParseDigits(absl::string_view digits,
 }  // namespace
 
 std::string SequenceKey(absl::string_view prefix, int64_t sequence) {
-  return absl::StrFormat("%s%020d", prefix, sequence);
+  std::string key(prefix.size() + 20, '0');
+  std::memcpy(key.data(), prefix.data(), prefix.size());
+  // Sequences are never negative; 20 digits hold any int64.
+  uint64_t v = sequence < 0 ? 0 : static_cast<uint64_t>(sequence);
+  for (size_t i = key.size(); v != 0; v /= 10) {
+    key[--i] = static_cast<char>('0' + v % 10);
+  }
+  return key;
 }
 
 absl::StatusOr<int64_t> ParseSequenceKey(absl::string_view prefix,
@@ -128,47 +137,68 @@ absl::StatusOr<std::vector<int64_t>> DecodePosting(absl::string_view key,
 
 void PostingBuilder::Add(const iam::v1::AuditRecord& record) {
   for (std::string& prefix : IndexPrefixes(record)) {
-    entries_.emplace_back(std::move(prefix), record.sequence());
+    Add(std::move(prefix), record.sequence());
   }
 }
 
 void PostingBuilder::Add(std::string prefix, int64_t sequence) {
-  entries_.emplace_back(std::move(prefix), sequence);
+  std::vector<int64_t>& list = sequences_[std::move(prefix)];
+  if (list.empty() || list.back() != sequence) list.push_back(sequence);
 }
 
 void PostingBuilder::Append(PostingBuilder other) {
-  if (entries_.empty()) {
-    entries_ = std::move(other.entries_);
+  if (sequences_.empty()) {
+    sequences_ = std::move(other.sequences_);
     return;
   }
-  entries_.insert(entries_.end(), std::make_move_iterator(other.entries_.begin()),
-                  std::make_move_iterator(other.entries_.end()));
+  for (auto& [prefix, list] : other.sequences_) {
+    std::vector<int64_t>& mine = sequences_[prefix];
+    if (mine.empty()) {
+      mine = std::move(list);
+      continue;
+    }
+    for (const int64_t sequence : list) {
+      if (sequence > mine.back()) mine.push_back(sequence);
+    }
+  }
 }
 
-std::vector<std::pair<std::string, std::string>> PostingBuilder::TakePuts() {
-  // By prefix, then sequence (stable: entries come in sequence order).
-  std::stable_sort(entries_.begin(), entries_.end(),
-                   [](const auto& a, const auto& b) { return a.first < b.first; });
+void PostingBuilder::AppendSequences(absl::string_view prefix,
+                                     std::vector<int64_t>* out) const {
+  auto it = sequences_.find(prefix);
+  if (it == sequences_.end()) return;
+  out->insert(out->end(), it->second.begin(), it->second.end());
+}
+
+std::vector<std::pair<std::string, std::string>> PostingBuilder::Puts() const {
+  std::vector<const std::pair<const std::string, std::vector<int64_t>>*> sorted;
+  sorted.reserve(sequences_.size());
+  for (const auto& entry : sequences_) sorted.push_back(&entry);
+  std::sort(sorted.begin(), sorted.end(),
+            [](const auto* a, const auto* b) { return a->first < b->first; });
   std::vector<std::pair<std::string, std::string>> puts;
+  puts.reserve(sorted.size());
   std::vector<int64_t> run;
-  auto emit = [&](const std::string& prefix) {
-    puts.emplace_back(SequenceKey(prefix, run.front()), EncodePosting(run));
-    run.clear();
-  };
-  for (size_t i = 0; i < entries_.size(); ++i) {
-    const auto& [prefix, sequence] = entries_[i];
-    if (run.empty() || sequence != run.back()) {  // else: listed already
-      if (!run.empty() && (sequence < run.back() ||
-                           sequence - run.front() >= kMaxPostingSpan)) {
-        emit(prefix);
+  for (const auto* entry : sorted) {
+    const std::string& prefix = entry->first;
+    for (const int64_t sequence : entry->second) {
+      if (!run.empty() && sequence - run.front() >= kMaxPostingSpan) {
+        puts.emplace_back(SequenceKey(prefix, run.front()), EncodePosting(run));
+        run.clear();
       }
       run.push_back(sequence);
     }
-    if (i + 1 == entries_.size() || entries_[i + 1].first != prefix) {
-      emit(prefix);
+    if (!run.empty()) {
+      puts.emplace_back(SequenceKey(prefix, run.front()), EncodePosting(run));
+      run.clear();
     }
   }
-  entries_.clear();
+  return puts;
+}
+
+std::vector<std::pair<std::string, std::string>> PostingBuilder::TakePuts() {
+  std::vector<std::pair<std::string, std::string>> puts = Puts();
+  sequences_.clear();
   return puts;
 }
 
@@ -203,11 +233,17 @@ std::string CheckpointSignedBytes(const iam::v1::AuditCheckpoint& checkpoint) {
 }
 
 std::string Sha256(absl::string_view data) {
+  // Fetched once: OpenSSL 3 looks an implicit EVP_sha256() up on every use.
+  static EVP_MD* const kSha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  thread_local const std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)>
+      ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
   std::string out(kHashBytes, '\0');
   unsigned int size = 0;
-  if (EVP_Digest(data.data(), data.size(),
-                 reinterpret_cast<unsigned char*>(out.data()), &size,
-                 EVP_sha256(), nullptr) != 1 ||
+  if (kSha256 == nullptr || ctx == nullptr ||
+      EVP_DigestInit_ex(ctx.get(), kSha256, nullptr) != 1 ||
+      EVP_DigestUpdate(ctx.get(), data.data(), data.size()) != 1 ||
+      EVP_DigestFinal_ex(ctx.get(), reinterpret_cast<unsigned char*>(out.data()),
+                         &size) != 1 ||
       size != kHashBytes) {
     // Only an OpenSSL without SHA-256 gets here: nothing can be chained.
     std::abort();

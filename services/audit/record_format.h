@@ -41,6 +41,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "proto/iam/v1/audit.pb.h"
@@ -87,20 +88,28 @@ std::string EncodePosting(const std::vector<int64_t>& sequences);
 absl::StatusOr<std::vector<int64_t>> DecodePosting(absl::string_view key,
                                                    absl::string_view value);
 
-// Collects (prefix, sequence) entries and turns them into posting puts.
+// Collects (prefix, sequence) entries, answers which sequences of a prefix
+// it holds (the log's in-memory index of its newest records), and turns them
+// into posting puts.
 class PostingBuilder {
  public:
   void Add(const iam::v1::AuditRecord& record);  // record.sequence() is set
+  // Sequences are added in ascending order per prefix; a repeat is ignored.
   void Add(std::string prefix, int64_t sequence);
-  bool empty() const { return entries_.empty(); }
+  bool empty() const { return sequences_.empty(); }
   // Moves `other`'s entries (all after this one's) to the end of this one.
   void Append(PostingBuilder other);
+  // The sequences held under `prefix`, ascending, appended to `out`.
+  void AppendSequences(absl::string_view prefix,
+                       std::vector<int64_t>* out) const;
   // One (key, value) per prefix and run of sequences within
-  // kMaxPostingSpan, sorted by key; clears the builder.
+  // kMaxPostingSpan, sorted by key.
+  std::vector<std::pair<std::string, std::string>> Puts() const;
+  // Puts(), then clears the builder.
   std::vector<std::pair<std::string, std::string>> TakePuts();
 
  private:
-  std::vector<std::pair<std::string, int64_t>> entries_;
+  absl::flat_hash_map<std::string, std::vector<int64_t>> sequences_;
 };
 
 // The record's canonical bytes (see above).

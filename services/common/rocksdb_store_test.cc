@@ -448,6 +448,61 @@ TEST(RocksDbStoreTest, ReopenKeepsDataAndRevisionKeepsIncreasing) {
   }
 }
 
+// The options RocksDB recorded for `family` in the newest OPTIONS file.
+std::string PersistedOptionsOf(const std::string& dir, absl::string_view family) {
+  std::string newest;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    const std::string name = entry.path().filename().string();
+    if (absl::StartsWith(name, "OPTIONS-") && name > newest) newest = name;
+  }
+  std::ifstream in(dir + "/" + newest);
+  std::string line, section;
+  bool inside = false;
+  while (std::getline(in, line)) {
+    if (absl::StartsWith(line, "[")) {
+      inside = line == absl::StrCat("[CFOptions \"", family, "\"]");
+    } else if (inside) {
+      section += line + "\n";
+    }
+  }
+  return section;
+}
+
+TEST(RocksDbStoreTest, AuditColumnIsCompactedSizeTieredAndOpensALeveledOne) {
+  const std::string dir = FreshDir();
+  {
+    // A data directory from before: every family leveled, the audit data
+    // compacted down into the levels.
+    auto store = OpenOrDie(dir);
+    ASSERT_NE(store, nullptr);
+  }
+  {
+    RawDb raw(dir);
+    for (int i = 0; i < 1000; ++i) {
+      ASSERT_TRUE(raw.db()
+                      ->Put(rocksdb::WriteOptions(), raw.family(kAuditColumn),
+                            absl::StrCat("rec/", 100000 + i), "old")
+                      .ok());
+    }
+    rocksdb::CompactRangeOptions compact;
+    compact.bottommost_level_compaction =
+        rocksdb::BottommostLevelCompaction::kForce;
+    ASSERT_TRUE(raw.db()
+                    ->CompactRange(compact, raw.family(kAuditColumn), nullptr,
+                                   nullptr)
+                    .ok());
+  }
+  auto store = OpenOrDie(dir);
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(*store->Get(kAuditColumn, "rec/100999"), "old");
+  EXPECT_TRUE(Put(*store, kAuditColumn, "rec/101000", "new").ok());
+  EXPECT_EQ(*store->Get(kAuditColumn, "rec/101000"), "new");
+  EXPECT_THAT(PersistedOptionsOf(dir, kAuditColumn),
+              ::testing::HasSubstr("compaction_style=kCompactionStyleUniversal"));
+  EXPECT_THAT(PersistedOptionsOf(dir, kIdentityColumn),
+              ::testing::HasSubstr("compaction_style=kCompactionStyleLevel"));
+}
+
 TEST(RocksDbStoreTest, RevisionIsStoredBigEndianInTheMetaFamily) {
   const std::string dir = FreshDir();
   {
