@@ -37,6 +37,7 @@ struct StoreAuditLog::Pending {
   AuditRecord record;
   AppendCallback done;  // null for buffered records
   bool sync = false;    // needs a synced write
+  WriteBatch with;      // applied in the record's write
   std::string erase_person;
 };
 
@@ -48,6 +49,8 @@ constexpr int kMaxPageSize = 1000;
 constexpr int kMaxExportRecords = 10000;
 constexpr int64_t kMaxSequence = std::numeric_limits<int64_t>::max();
 constexpr int kFailuresPerLogLine = 100;
+// Index postings per unsynced write of the indexer.
+constexpr size_t kIndexEntriesPerWrite = 128;
 constexpr char kEraseAction[] = "audit.person.erase";
 
 // The sequence of the first key at or after `from` under `prefix`, or -1.
@@ -334,7 +337,7 @@ std::string JsonString(absl::string_view s) {
 // entries of the newest records unwritten; a log written before the marker
 // existed has none) and returns `last`. The entries are idempotent puts.
 absl::StatusOr<int64_t> IndexUnindexed(Store& store, int64_t start,
-                                       int64_t last) {
+                                       int64_t last, int64_t window) {
   int64_t indexed = 0;
   absl::StatusOr<std::string> marker = store.Get(kAuditColumn, kIndexedKey);
   if (marker.ok()) {
@@ -346,7 +349,9 @@ absl::StatusOr<int64_t> IndexUnindexed(Store& store, int64_t start,
   }
   int64_t seq = std::max(indexed + 1, start);
   if (seq > last) return std::max(indexed, last);
-  constexpr int64_t kChunk = 10000;
+  // At least the indexer's window: a window it wrote part of before a crash
+  // gets the same postings (same first sequence per value) again.
+  const int64_t kChunk = std::max<int64_t>(window, 1);
   while (seq <= last) {
     WriteBatch batch;
     PostingBuilder postings;
@@ -456,7 +461,8 @@ absl::StatusOr<std::unique_ptr<StoreAuditLog>> StoreAuditLog::Open(
                                std::max(last_checkpoint, start - 1));
   chain.last_checkpoint = absl::Now();
   ASSIGN_OR_RETURN(const int64_t indexed,
-                   IndexUnindexed(*store, start, chain.next_sequence - 1));
+                   IndexUnindexed(*store, start, chain.next_sequence - 1,
+                                  options.index_window_records));
 
   auto log = absl::WrapUnique(new StoreAuditLog(
       store, clock, signer, std::move(options), std::move(chain), indexed,
@@ -485,6 +491,7 @@ StoreAuditLog::StoreAuditLog(Store* store, const Clock* clock,
     index_queue_last_ = indexed;
     index_writing_last_ = indexed;
   }
+  completer_ = std::thread([this] { CompleterLoop(); });
   writer_ = std::thread([this] { WriterLoop(); });
   indexer_ = std::thread([this] { IndexerLoop(); });
   if (options_.retention > absl::ZeroDuration()) {
@@ -499,6 +506,11 @@ StoreAuditLog::~StoreAuditLog() {
   }
   if (pruner_.joinable()) pruner_.join();
   writer_.join();
+  {
+    absl::MutexLock lock(&completion_mu_);
+    completer_stopping_ = true;
+  }
+  completer_.join();
   {
     absl::MutexLock lock(&index_mu_);
     index_stopping_ = true;
@@ -526,10 +538,12 @@ absl::StatusOr<int64_t> StoreAuditLog::Append(AuditRecord record) {
   return result;
 }
 
-void StoreAuditLog::AppendThen(AuditRecord record, AppendCallback done) {
+void StoreAuditLog::AppendThen(AuditRecord record, WriteBatch with,
+                               AppendCallback done) {
   record.set_time_unix_micros(absl::ToUnixMicros(clock_->Now()));
   Pending p;
   p.record = std::move(record);
+  p.with = std::move(with);
   p.done = std::move(done);
   p.sync = true;
   Enqueue(std::move(p));
@@ -769,6 +783,13 @@ void StoreAuditLog::WriteWork(std::vector<Pending>& work, bool final) {
       if (p.done) {
         dones.push_back({&p.done, p.record.sequence()});
         sync = sync || p.sync;
+        for (const WriteBatch::Op& op : p.with.ops()) {
+          if (op.value) {
+            batch.Put(op.column, op.key, *op.value);
+          } else {
+            batch.Delete(op.column, op.key);
+          }
+        }
       } else {
         buffered.emplace_back(i, std::move(plain));
       }
@@ -801,7 +822,12 @@ void StoreAuditLog::WriteWork(std::vector<Pending>& work, bool final) {
       }
       PublishWritten(chain_.next_sequence - 1);
       QueueIndexKeys(std::move(index_entries), chain_.next_sequence - 1);
-      for (const Done& d : dones) (*d.callback)(d.sequence);
+      std::vector<Completion> completions;
+      completions.reserve(dones.size());
+      for (const Done& d : dones) {
+        completions.emplace_back(std::move(*d.callback), d.sequence);
+      }
+      Complete(std::move(completions));
       continue;
     }
     // Nothing of this batch counts: roll the chain back, fail the waiters,
@@ -816,7 +842,10 @@ void StoreAuditLog::WriteWork(std::vector<Pending>& work, bool final) {
                    failed_writes_in_a_row_, buffered.size(),
                    status.ToString().c_str());
     }
-    for (const Done& d : dones) (*d.callback)(status);
+    std::vector<Completion> failed;
+    failed.reserve(dones.size());
+    for (const Done& d : dones) failed.emplace_back(std::move(*d.callback), status);
+    Complete(std::move(failed));
     std::vector<Pending> retry;
     retry.reserve(buffered.size());
     for (auto& [index, plain] : buffered) {
@@ -908,12 +937,25 @@ void StoreAuditLog::IndexerLoop() {
       last = index_writing_last_;
     }
     if (writing != nullptr && last > indexed_.load()) {
-      WriteBatch batch;
-      for (auto& [key, value] : writing->Puts()) {
-        batch.Put(kAuditColumn, key, std::move(value));
-      }
-      batch.Put(kAuditColumn, kIndexedKey, absl::StrCat(last));
-      const absl::Status status = store_->WriteUnsynced(batch);
+      // In writes of a bounded size, so that the writer's synced commits,
+      // queued behind them in RocksDB, are not held up for long; the marker
+      // moves with the last. After a crash part way, Open re-indexes from
+      // the marker and writes the same postings again (same keys: one per
+      // value and window, keyed by its first sequence after the marker).
+      std::vector<std::pair<std::string, std::string>> puts = writing->Puts();
+      absl::Status status;
+      size_t next = 0;
+      do {
+        WriteBatch batch;
+        const size_t end = std::min(puts.size(), next + kIndexEntriesPerWrite);
+        for (; next < end; ++next) {
+          batch.Put(kAuditColumn, puts[next].first, std::move(puts[next].second));
+        }
+        if (next == puts.size()) {
+          batch.Put(kAuditColumn, kIndexedKey, absl::StrCat(last));
+        }
+        status = store_->WriteUnsynced(batch);
+      } while (status.ok() && next < puts.size());
       if (status.ok()) {
         absl::MutexLock lock(&index_mu_);  // Flush waits on it
         indexed_.store(last);
@@ -937,6 +979,36 @@ void StoreAuditLog::IndexerLoop() {
       absl::MutexLock lock(&index_mu_);
       if (index_queue_last_ <= indexed_.load()) return;
     }
+  }
+}
+
+void StoreAuditLog::Complete(std::vector<Completion> completions) {
+  if (completions.empty()) return;
+  absl::MutexLock lock(&completion_mu_);
+  if (completions_.empty()) {
+    completions_ = std::move(completions);
+    return;
+  }
+  completions_.insert(completions_.end(),
+                      std::make_move_iterator(completions.begin()),
+                      std::make_move_iterator(completions.end()));
+}
+
+void StoreAuditLog::CompleterLoop() {
+  while (true) {
+    std::vector<Completion> ready;
+    bool stopping = false;
+    {
+      absl::MutexLock lock(&completion_mu_);
+      auto work = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(completion_mu_) {
+        return !completions_.empty() || completer_stopping_;
+      };
+      completion_mu_.Await(absl::Condition(&work));
+      ready.swap(completions_);
+      stopping = completer_stopping_;
+    }
+    for (auto& [callback, result] : ready) callback(std::move(result));
+    if (stopping && ready.empty()) return;
   }
 }
 

@@ -18,10 +18,16 @@
 // is written in order, what a crash loses is always a suffix of the chain.
 //
 // Indexes (by person, caller, target, alert) are kept by a second thread:
-// once records are written, their index entries follow in an unsynced write
-// that also moves the meta/indexed marker. They are derived data, so they
-// stay off the synced path; Open indexes whatever a crash left unindexed, and
-// queries read the few records past the marker directly.
+// once records are written, their index entries are held in memory (queries
+// read them there) and written, as one posting per value, in unsynced writes
+// once they cover index_window_records records or index_window_age, the last
+// write moving the meta/indexed marker. They are derived data, so they stay
+// off the synced path; Open indexes whatever a crash left unindexed, and
+// queries read the few records past the in-memory part directly.
+//
+// Completions (AppendThen's callbacks, Append's wake-ups) run on a third
+// thread, so that the writer starts the next batch while the last one's
+// callers are answered.
 //
 // If a write fails, nothing in it is acknowledged: synced appenders get the
 // error, buffered records are kept for the next write, and the chain resumes
@@ -72,9 +78,17 @@ class AuditLog {
 
   // Like Append, but returns at once and calls `done` when the record is
   // synced (or could not be). For handlers that must not block a thread.
-  // `done` runs on the log's writer thread: it must be quick and must not
-  // call back into the log.
-  virtual void AppendThen(iam::v1::AuditRecord record, AppendCallback done) = 0;
+  // `done` runs on the log's completion thread (the writer goes on with
+  // the next batch meanwhile), in the order the records were written: it
+  // must be quick and must not block on the log.
+  void AppendThen(iam::v1::AuditRecord record, AppendCallback done) {
+    AppendThen(std::move(record), WriteBatch(), std::move(done));
+  }
+  // Like AppendThen, and applies `with` in the same synced write as the
+  // record: state that must be stored exactly when its record is (a door's
+  // anti-passback presence). If the write fails, neither is applied.
+  virtual void AppendThen(iam::v1::AuditRecord record, WriteBatch with,
+                          AppendCallback done) = 0;
 
   // Buffers `record` and returns at once; its time is taken now, its
   // sequence when it is written (at least every 100 ms, on Flush, and on
@@ -158,7 +172,9 @@ class StoreAuditLog final : public AuditLog {
   ~StoreAuditLog() override;
 
   absl::StatusOr<int64_t> Append(iam::v1::AuditRecord record) override;
-  void AppendThen(iam::v1::AuditRecord record, AppendCallback done) override;
+  using AuditLog::AppendThen;
+  void AppendThen(iam::v1::AuditRecord record, WriteBatch with,
+                  AppendCallback done) override;
   void AppendAsync(iam::v1::AuditRecord record) override;
   absl::Status Flush() override;
   absl::StatusOr<iam::v1::QueryAuditResponse> Query(
@@ -248,6 +264,10 @@ class StoreAuditLog final : public AuditLog {
                          PostingBuilder* index_entries);
   void AddCheckpoint(WriteBatch* batch);
   void PublishWritten(int64_t written);
+  using Completion = std::pair<AppendCallback, absl::StatusOr<int64_t>>;
+  // Queues callbacks for the completion thread, in order.
+  void Complete(std::vector<Completion> completions);
+  void CompleterLoop();
   // Decrypts sealed text for readers.
   void Unseal(iam::v1::AuditRecord* record) const;
   absl::StatusOr<iam::v1::AuditRecord> ReadRecord(int64_t sequence) const;
@@ -289,10 +309,15 @@ class StoreAuditLog final : public AuditLog {
   // Every record up to this sequence is indexed (the meta/indexed marker).
   std::atomic<int64_t> indexed_{0};
 
+  absl::Mutex completion_mu_;
+  std::vector<Completion> completions_ ABSL_GUARDED_BY(completion_mu_);
+  bool completer_stopping_ ABSL_GUARDED_BY(completion_mu_) = false;
+
   absl::Mutex prune_mu_;  // one prune at a time
   int failed_writes_in_a_row_ = 0;  // writer thread only
 
   std::thread writer_;
+  std::thread completer_;
   std::thread indexer_;
   std::thread pruner_;
 };

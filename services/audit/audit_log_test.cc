@@ -449,6 +449,31 @@ TEST_F(AuditLogTest, FailedAppendWritesNothingAndReusesItsSequence) {
   EXPECT_THAT(QueryAll(*log, QueryAuditRequest()), ElementsAre(1, 2));
 }
 
+TEST_F(AuditLogTest, AppendThenAppliesItsSideWritesExactlyWithTheRecord) {
+  auto log = OpenLog();
+  auto append = [&](const std::string& key) {
+    WriteBatch with;
+    with.Put(kIdentityColumn, key, "v");
+    absl::Notification done;
+    absl::StatusOr<int64_t> result;
+    log->AppendThen(Record("door", "badge.admit"), std::move(with),
+                    [&](absl::StatusOr<int64_t> r) {
+                      result = std::move(r);
+                      done.Notify();
+                    });
+    done.WaitForNotification();
+    return result;
+  };
+  store_.FailNextWrites(1);
+  EXPECT_EQ(append("k1").status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_TRUE(absl::IsNotFound(store_.Get(kIdentityColumn, "k1").status()));
+  absl::StatusOr<int64_t> appended = append("k2");
+  ASSERT_TRUE(appended.ok()) << appended.status();
+  EXPECT_EQ(*appended, 1);
+  EXPECT_EQ(*store_.Get(kIdentityColumn, "k2"), "v");
+  EXPECT_THAT(QueryAll(*log, QueryAuditRequest()), ElementsAre(1));
+}
+
 TEST_F(AuditLogTest, ReopenContinuesTheSequence) {
   {
     auto log = OpenLog();

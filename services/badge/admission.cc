@@ -87,22 +87,17 @@ bool Admitter::IsInside(absl::string_view area_id,
   return inside_.contains(InsideKey(area_id, badge_id));
 }
 
-void Admitter::WritePresence(const std::vector<PresenceChange>& changes,
-                             bool undo) {
-  if (changes.empty()) return;
+WriteBatch Admitter::PresenceBatch(const std::vector<PresenceChange>& changes) {
   WriteBatch batch;
   for (const PresenceChange& c : changes) {
-    bool inside = undo ? c.was_inside : c.inside;
     std::string key = absl::StrCat(kInsidePrefix, InsideKey(c.area_id, c.badge_id));
-    if (inside) {
+    if (c.inside) {
       batch.Put(kBadgeColumn, key, "");
     } else {
       batch.Delete(kBadgeColumn, key);
     }
   }
-  // Best effort: a failure here surfaces as the audit record's failure, which
-  // follows and denies; the in-memory state stays authoritative until restart.
-  store_->WriteUnsynced(batch).IgnoreError();
+  return batch;
 }
 
 void Admitter::DecideEntry(const AreaRule& area, const iam::v1::Badge& badge,
@@ -240,7 +235,17 @@ AdmitDecision Admitter::Admit(const AdmitInput& input, const Recorder& record) {
   // The recorder completes at once, so `done` has run before AdmitThen returns.
   AdmitThen(
       input,
-      [&record](const AdmitDecision& d, RecordDone recorded) { recorded(record(d)); },
+      [this, &record](const AdmitDecision& d, WriteBatch presence,
+                      RecordDone recorded) {
+        absl::Status status = record(d);
+        // Presence after its record: if the record failed, there is nothing
+        // to undo in the store. A failed presence write leaves the
+        // in-memory state authoritative until a restart.
+        if (status.ok() && !presence.empty()) {
+          store_->WriteUnsynced(presence).IgnoreError();
+        }
+        recorded(status);
+      },
       [&out](AdmitDecision d) { out = std::move(d); });
   return out;
 }
@@ -249,8 +254,8 @@ void Admitter::AdmitThen(const AdmitInput& input, const AsyncRecorder& record,
                          DecisionDone done) {
   auto p = std::make_shared<Pending>();
   Decide(input, p.get());
-  WritePresence(p->changes, /*undo=*/false);
-  record(p->d, [this, p, done = std::move(done)](absl::Status recorded) {
+  record(p->d, PresenceBatch(p->changes),
+         [this, p, done = std::move(done)](absl::Status recorded) {
     Finish(p.get(), recorded);
     done(std::move(p->d));
   });
@@ -272,7 +277,6 @@ void Admitter::Finish(Pending* p, const absl::Status& recorded) {
         }
         if (p->door_touched) doors_[p->d.door_id] = p->door_before;
       }
-      WritePresence(p->changes, /*undo=*/true);
     }
     p->d.admitted = false;
     p->d.reason = absl::StrCat("the decision could not be recorded durably (",

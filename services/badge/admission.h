@@ -99,9 +99,12 @@ class Admitter {
   // Called once when a decision's record is durable (OK) or failed.
   using RecordDone = std::function<void(absl::Status)>;
   // Starts durably recording a decision and calls `done` once, now or later
-  // from any thread, with the outcome.
-  using AsyncRecorder =
-      std::function<void(const AdmitDecision&, RecordDone done)>;
+  // from any thread, with the outcome. `presence` holds the anti-passback
+  // state the decision changes: the recorder stores it in the same synced
+  // write as the record (so it is on disk exactly when the record is), or
+  // not at all if the record fails.
+  using AsyncRecorder = std::function<void(const AdmitDecision&,
+                                           WriteBatch presence, RecordDone done)>;
   // Receives the final decision (after its record), once.
   using DecisionDone = std::function<void(AdmitDecision)>;
 
@@ -117,11 +120,11 @@ class Admitter {
   // Decides, records and returns the decision.
   AdmitDecision Admit(const AdmitInput& input, const Recorder& record);
 
-  // Decides (blocking only on the grant source and an unsynced store write),
-  // hands the decision to `record`, and returns; `done` gets the final
+  // Decides (blocking only on the grant source), hands the decision and its
+  // presence changes to `record`, and returns; `done` gets the final
   // decision from `record`'s completion, on whichever thread completes it.
-  // A failed record's undo (a lock and an unsynced store write) runs there
-  // too, before `done`.
+  // A failed record's undo (in memory, under a lock) runs there too, before
+  // `done`.
   void AdmitThen(const AdmitInput& input, const AsyncRecorder& record,
                  DecisionDone done);
 
@@ -170,7 +173,8 @@ class Admitter {
                    absl::Time now, AdmitDecision* d,
                    std::vector<PresenceChange>* changes, DoorState* door_before,
                    bool* door_saved);
-  void WritePresence(const std::vector<PresenceChange>& changes, bool undo);
+  // The store writes that make `changes` persist.
+  static WriteBatch PresenceBatch(const std::vector<PresenceChange>& changes);
   static std::string InsideKey(absl::string_view area_id,
                                absl::string_view badge_id);
 

@@ -312,8 +312,10 @@ TEST_F(AdmissionTest, AdmitThenAnswersOnlyOnceTheRecordCompletes) {
   std::vector<AdmitDecision> answered;
   admitter_->AdmitThen(
       in,
-      [&](const AdmitDecision& d, Admitter::RecordDone done) {
+      [&](const AdmitDecision& d, WriteBatch presence, Admitter::RecordDone done) {
         EXPECT_TRUE(d.admitted) << d.reason;
+        ASSERT_EQ(presence.ops().size(), 1u);  // inside, with the record
+        EXPECT_TRUE(presence.ops()[0].value.has_value());
         complete = std::move(done);
       },
       [&](AdmitDecision d) { answered.push_back(std::move(d)); });
@@ -337,7 +339,10 @@ TEST_F(AdmissionTest, AdmitThenWithAFailedRecordDeniesAndUndoesPresence) {
   Admitter::RecordDone complete;
   std::vector<AdmitDecision> answered;
   admitter_->AdmitThen(
-      in, [&](const AdmitDecision&, Admitter::RecordDone done) { complete = std::move(done); },
+      in,
+      [&](const AdmitDecision&, WriteBatch, Admitter::RecordDone done) {
+        complete = std::move(done);
+      },
       [&](AdmitDecision d) { answered.push_back(std::move(d)); });
   ASSERT_TRUE(complete);
   const std::string badge = badges_->FindByCard("11111111")->id();

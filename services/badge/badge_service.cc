@@ -108,10 +108,10 @@ grpc::ServerUnaryReactor* BadgeServiceImpl::Admit(
     grpc::CallbackServerContext* context, const iam::v1::AdmitRequest* request,
     iam::v1::AdmitResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  // On the pool: the grant source may call another service, and the
-  // presence write may wait for the store. The durable audit record is not
-  // waited for: the decision is answered from the audit writer's callback,
-  // so no thread is held while records are synced (they share one sync).
+  // On the pool: the grant source may call another service. The durable
+  // audit record (with the presence change it makes) is not waited for: the
+  // decision is answered from the audit log's completion, so no thread is
+  // held while records are synced (they share one sync).
   pool_.Schedule([=]() {
     absl::StatusOr<std::string> caller =
         Authorize(context, kPermDoorsAdmit, kAdmitAction,
@@ -128,21 +128,17 @@ grpc::ServerUnaryReactor* BadgeServiceImpl::Admit(
     deps_.admitter->AdmitThen(
         input,
         [this, caller = *std::move(caller), response](
-            const AdmitDecision& d, Admitter::RecordDone recorded) {
+            const AdmitDecision& d, WriteBatch presence,
+            Admitter::RecordDone recorded) {
           deps_.audit_log->AppendThen(
               AdmitRecord(caller, d, deps_.store->CurrentRevision()),
+              std::move(presence),
               [this, response, recorded = std::move(recorded)](
                   absl::StatusOr<int64_t> appended) {
-                if (appended.ok()) {
-                  response->set_audit_sequence(*appended);
-                  recorded(absl::OkStatus());
-                  return;
-                }
-                // Undoing the decision takes a lock and writes the store:
-                // not on the audit writer's thread.
-                pool_.Schedule([recorded, status = appended.status()] {
-                  recorded(status);
-                });
+                // On the audit log's completion thread. A failed record's
+                // undo is in memory (the presence went with the record).
+                if (appended.ok()) response->set_audit_sequence(*appended);
+                recorded(appended.status());
               });
         },
         [reactor, response](AdmitDecision d) {
