@@ -1,8 +1,12 @@
 #include "services/common/rocksdb_store.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <limits>
 #include <utility>
 
@@ -203,11 +207,10 @@ rocksdb::Options StoreOptions(rocksdb::Env* env) {
   options.keep_log_file_num = 5;
   options.max_log_file_size = size_t{16} << 20;
   options.max_manifest_file_size = uint64_t{64} << 20;
-  // Flushes and compactions write their tables around the page cache, so a
-  // synced commit's fdatasync (which commits the file system's journal)
-  // never has megabytes of table data to push out first: with buffered
-  // table writes, commits behind a flush were measured at 10-30 ms.
-  options.use_direct_io_for_flush_and_compaction = true;
+  // Table files are synced as they are written, a megabyte at a time, so
+  // that a synced commit's fdatasync does not queue behind megabytes of a
+  // flush's or compaction's dirty pages (OpenWithEnv also writes tables
+  // around the page cache where the file system allows it).
   options.bytes_per_sync = size_t{1} << 20;
   // Memtable inserts use a per-family hint (when a write is not grouped with
   // another one: grouped writes insert in parallel, each its own batch).
@@ -238,6 +241,20 @@ rocksdb::ColumnFamilyOptions ColumnOptions(absl::string_view name,
     options.compaction_style = rocksdb::kCompactionStyleUniversal;
   }
   return options;
+}
+
+// Whether files in `dir` (created if missing) open with O_DIRECT; some file
+// systems refuse it (tmpfs before Linux 6.6), and RocksDB would then fail
+// its first flush.
+bool SupportsDirectIo(const std::string& dir) {
+  std::error_code ignored;
+  std::filesystem::create_directories(dir, ignored);
+  const std::string probe = dir + "/.direct-io-probe";
+  const int fd = ::open(probe.c_str(), O_CREAT | O_WRONLY | O_DIRECT | O_CLOEXEC, 0600);
+  if (fd < 0) return false;
+  ::close(fd);
+  ::unlink(probe.c_str());
+  return true;
 }
 
 size_t ApproximateBytes(const WriteBatch& batch) {
@@ -300,7 +317,9 @@ absl::StatusOr<std::unique_ptr<RocksDbStore>> RocksDbStore::OpenWithEnv(
     const std::string& dir, std::vector<std::string> columns,
     rocksdb::Env* env) {
   RETURN_IF_ERROR(CheckColumns(columns));
-  const rocksdb::Options options = StoreOptions(env);
+  rocksdb::Options options = StoreOptions(env);
+  // Flushes and compactions write around the page cache where they can.
+  options.use_direct_io_for_flush_and_compaction = SupportsDirectIo(dir);
 
   // RocksDB must be given every family on disk, so list them first.
   std::vector<std::string> on_disk;
