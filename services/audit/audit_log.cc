@@ -675,7 +675,7 @@ void StoreAuditLog::WriterLoop() {
 absl::Status StoreAuditLog::AddRecord(AuditRecord& record, bool seal,
                                       std::string* plain_reason,
                                       WriteBatch* batch,
-                                      PostingBuilder* index_entries) {
+                                      IndexEntries* index_entries) {
   const int64_t seq = chain_.next_sequence;
   record.set_sequence(seq);
   record.set_time_unix_micros(
@@ -703,7 +703,7 @@ absl::Status StoreAuditLog::AddRecord(AuditRecord& record, bool seal,
   ++chain_.next_sequence;
   ++chain_.since_checkpoint;
   batch->Put(kAuditColumn, RecordKey(seq), bytes);
-  index_entries->Add(record);
+  AppendIndexEntries(record, index_entries);
   return absl::OkStatus();
 }
 
@@ -741,7 +741,7 @@ void StoreAuditLog::WriteWork(std::vector<Pending>& work, bool final) {
     std::vector<std::pair<size_t, std::string>> buffered;
     // Index entries of this batch's records, for the indexer once the
     // records are written.
-    PostingBuilder index_entries;
+    IndexEntries index_entries;
     const size_t end =
         std::min(work.size(), i + static_cast<size_t>(options_.max_records_per_write));
     for (; i < end; ++i) {
@@ -873,10 +873,15 @@ void StoreAuditLog::WriteWork(std::vector<Pending>& work, bool final) {
   }
 }
 
-void StoreAuditLog::QueueIndexKeys(PostingBuilder entries, int64_t last) {
+void StoreAuditLog::QueueIndexKeys(IndexEntries entries, int64_t last) {
   absl::MutexLock lock(&index_mu_);
   if (index_queue_last_ <= index_writing_last_) index_tail_since_ = absl::Now();
-  index_tail_.Append(std::move(entries));
+  if (index_tail_.empty()) {
+    index_tail_ = std::move(entries);
+  } else {
+    index_tail_.insert(index_tail_.end(), std::make_move_iterator(entries.begin()),
+                       std::make_move_iterator(entries.end()));
+  }
   index_queue_last_ = std::max(index_queue_last_, last);
 }
 
@@ -884,20 +889,38 @@ StoreAuditLog::IndexView StoreAuditLog::ViewIndex(std::string prefix) const {
   IndexView view;
   view.prefix = std::move(prefix);
   if (view.prefix.empty()) return view;
-  absl::MutexLock lock(&index_mu_);
-  view.indexed = indexed_.load();
-  view.memory_last = index_queue_last_;
-  if (index_writing_ != nullptr) {
-    index_writing_->AppendSequences(view.prefix, &view.sequences);
+  std::shared_ptr<const IndexEntries> writing;
+  IndexEntries::size_type tail_size = 0;
+  {
+    absl::MutexLock lock(&index_mu_);
+    view.indexed = indexed_.load();
+    view.memory_last = index_queue_last_;
+    writing = index_writing_;
+    for (const auto& [p, seq] : index_tail_) {
+      if (p == view.prefix) view.sequences.push_back(seq);
+    }
+    tail_size = view.sequences.size();
   }
-  index_tail_.AppendSequences(view.prefix, &view.sequences);
+  // The older part, immutable once published, outside the lock.
+  if (writing != nullptr) {
+    std::vector<int64_t> older;
+    for (const auto& [p, seq] : *writing) {
+      if (p == view.prefix) older.push_back(seq);
+    }
+    older.insert(older.end(), view.sequences.begin(),
+                 view.sequences.begin() + tail_size);
+    view.sequences = std::move(older);
+  }
+  // A record can list a prefix once per entry kind; keep each sequence once.
+  view.sequences.erase(std::unique(view.sequences.begin(), view.sequences.end()),
+                       view.sequences.end());
   return view;
 }
 
 void StoreAuditLog::IndexerLoop() {
   int failures = 0;
   while (true) {
-    std::shared_ptr<const PostingBuilder> writing;
+    std::shared_ptr<const IndexEntries> writing;
     int64_t last = 0;
     bool stopping = false;
     {
@@ -926,10 +949,15 @@ void StoreAuditLog::IndexerLoop() {
       if (last > index_writing_last_) {
         // The tail joins what is being written (after a failed write, the
         // entries that failed stay in it).
-        auto next = std::make_shared<PostingBuilder>();
-        if (index_writing_ != nullptr) *next = *index_writing_;
-        next->Append(std::move(index_tail_));
-        index_tail_ = PostingBuilder();
+        std::shared_ptr<IndexEntries> next;
+        if (index_writing_ == nullptr) {
+          next = std::make_shared<IndexEntries>(std::move(index_tail_));
+        } else {
+          next = std::make_shared<IndexEntries>(*index_writing_);
+          next->insert(next->end(), std::make_move_iterator(index_tail_.begin()),
+                       std::make_move_iterator(index_tail_.end()));
+        }
+        index_tail_.clear();
         index_writing_ = std::move(next);
         index_writing_last_ = last;
       }
@@ -942,7 +970,9 @@ void StoreAuditLog::IndexerLoop() {
       // moves with the last. After a crash part way, Open re-indexes from
       // the marker and writes the same postings again (same keys: one per
       // value and window, keyed by its first sequence after the marker).
-      std::vector<std::pair<std::string, std::string>> puts = writing->Puts();
+      PostingBuilder postings;
+      for (const auto& [prefix, seq] : *writing) postings.Add(prefix, seq);
+      std::vector<std::pair<std::string, std::string>> puts = postings.TakePuts();
       absl::Status status;
       size_t next = 0;
       do {

@@ -250,7 +250,7 @@ class StoreAuditLog final : public AuditLog {
   void WriterLoop();
   // Index entries of written records up to `last` (sequence), for the
   // indexer thread. Writer thread only.
-  void QueueIndexKeys(PostingBuilder entries, int64_t last);
+  void QueueIndexKeys(IndexEntries entries, int64_t last);
 
   void IndexerLoop();
   void PruneLoop();
@@ -261,7 +261,7 @@ class StoreAuditLog final : public AuditLog {
   // thread only.
   absl::Status AddRecord(iam::v1::AuditRecord& record, bool seal,
                          std::string* plain_reason, WriteBatch* batch,
-                         PostingBuilder* index_entries);
+                         IndexEntries* index_entries);
   void AddCheckpoint(WriteBatch* batch);
   void PublishWritten(int64_t written);
   using Completion = std::pair<AppendCallback, absl::StatusOr<int64_t>>;
@@ -297,11 +297,13 @@ class StoreAuditLog final : public AuditLog {
   // The in-memory index of the records after the meta/indexed marker:
   // `index_writing_` (being written by the indexer) lists those in
   // (indexed_, index_writing_last_], `index_tail_` those up to
-  // index_queue_last_. Queries read both under index_mu_.
+  // index_queue_last_. Plain (prefix, sequence) lists: the writer only
+  // appends to them; the indexer turns them into postings; queries scan them
+  // (at most a window's worth) under index_mu_.
   mutable absl::Mutex index_mu_;
-  PostingBuilder index_tail_ ABSL_GUARDED_BY(index_mu_);
+  IndexEntries index_tail_ ABSL_GUARDED_BY(index_mu_);
   absl::Time index_tail_since_ ABSL_GUARDED_BY(index_mu_);  // oldest entry
-  std::shared_ptr<const PostingBuilder> index_writing_ ABSL_GUARDED_BY(index_mu_);
+  std::shared_ptr<const IndexEntries> index_writing_ ABSL_GUARDED_BY(index_mu_);
   int64_t index_writing_last_ ABSL_GUARDED_BY(index_mu_) = 0;
   int64_t index_queue_last_ ABSL_GUARDED_BY(index_mu_) = 0;
   bool index_flush_requested_ ABSL_GUARDED_BY(index_mu_) = false;

@@ -135,6 +135,12 @@ absl::StatusOr<std::vector<int64_t>> DecodePosting(absl::string_view key,
   return out;
 }
 
+void AppendIndexEntries(const iam::v1::AuditRecord& record, IndexEntries* out) {
+  for (std::string& prefix : IndexPrefixes(record)) {
+    out->emplace_back(std::move(prefix), record.sequence());
+  }
+}
+
 void PostingBuilder::Add(const iam::v1::AuditRecord& record) {
   for (std::string& prefix : IndexPrefixes(record)) {
     Add(std::move(prefix), record.sequence());

@@ -88,6 +88,11 @@ std::string EncodePosting(const std::vector<int64_t>& sequences);
 absl::StatusOr<std::vector<int64_t>> DecodePosting(absl::string_view key,
                                                    absl::string_view value);
 
+// (index prefix, sequence) pairs, in sequence order.
+using IndexEntries = std::vector<std::pair<std::string, int64_t>>;
+// Appends the entries of a stored record (record.sequence() is set).
+void AppendIndexEntries(const iam::v1::AuditRecord& record, IndexEntries* out);
+
 // Collects (prefix, sequence) entries, answers which sequences of a prefix
 // it holds (the log's in-memory index of its newest records), and turns them
 // into posting puts.
