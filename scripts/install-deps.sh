@@ -8,7 +8,7 @@ PACKAGES=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libabsl-dev librocksdb-dev libargon2-dev libldap-dev libssl-dev
   slapd ldap-utils libgtest-dev libgmock-dev libbenchmark-dev
-  libicu-dev libcrack2-dev cracklib-runtime libzxcvbn-dev
+  libicu-dev libcrack2-dev cracklib-runtime libzxcvbn-dev libjemalloc-dev
   tzdata
 )
 
