@@ -493,10 +493,18 @@ grpc::ServerUnaryReactor* AuthzServiceImpl::SyncSubject(
         request->status() == iam::v1::PERSON_STATUS_UNSPECIFIED) {
       return absl::InvalidArgumentError("person_id and status are required");
     }
+    bool changed = true;
+    absl::StatusOr<Revision> synced = engine_->SyncSubjects({*request}, &changed);
+    if (synced.ok() && !changed) {
+      // Authz already held exactly this: nothing was written, so there is
+      // no change to audit (identity's own record of the update is).
+      response->set_revision(*synced);
+      return absl::OkStatus();
+    }
     return AuditedWrite({caller, "authz.subject.sync", request->person_id(),
                          request->person_id(),
                          iam::v1::PersonStatus_Name(request->status())},
-                        engine_->SyncSubjects({*request}), response);
+                        synced, response);
   });
 }
 

@@ -1051,7 +1051,8 @@ absl::StatusOr<Revision> AuthzEngine::DeleteBindingsOf(
 }
 
 absl::StatusOr<Revision> AuthzEngine::SyncSubjects(
-    const std::vector<iam::v1::SyncSubjectRequest>& subjects) {
+    const std::vector<iam::v1::SyncSubjectRequest>& subjects, bool* changed) {
+  if (changed != nullptr) *changed = true;
   if (subjects.empty() || subjects.size() > kMaxBatchSize) {
     return absl::InvalidArgumentError(absl::StrCat(
         "give 1-", kMaxBatchSize, " subjects (got ", subjects.size(), ")"));
@@ -1078,18 +1079,43 @@ absl::StatusOr<Revision> AuthzEngine::SyncSubjects(
   }
   absl::MutexLock lock(&write_mu_);
   std::shared_ptr<const AuthzSnapshot> cur = current();
-  auto index = std::make_shared<SubjectIndex>(*cur->subjects_);
+  std::vector<iam::v1::SyncSubjectRequest> normals;
+  normals.reserve(subjects.size());
   WriteBatch batch;
+  bool any_change = false;
   for (const iam::v1::SyncSubjectRequest& s : subjects) {
-    iam::v1::SyncSubjectRequest normal;
+    iam::v1::SyncSubjectRequest& normal = normals.emplace_back();
     normal.set_person_id(s.person_id());
     normal.set_status(s.status());
     std::vector<std::string> groups(s.groups().begin(), s.groups().end());
     std::sort(groups.begin(), groups.end());
     groups.erase(std::unique(groups.begin(), groups.end()), groups.end());
     for (std::string& g : groups) normal.add_groups(std::move(g));
-    batch.Put(kAuthzColumn, Key(kSubjPrefix, s.person_id()),
-              normal.SerializeAsString());
+    const std::string key = Key(kSubjPrefix, s.person_id());
+    std::string value = normal.SerializeAsString();
+    if (!any_change) {
+      absl::StatusOr<std::string> stored = store_->Get(kAuthzColumn, key);
+      if (!stored.ok() && !absl::IsNotFound(stored.status())) return stored.status();
+      any_change = !stored.ok() || *stored != value;
+    }
+    batch.Put(kAuthzColumn, key, std::move(value));
+  }
+  if (!any_change) {
+    if (changed != nullptr) *changed = false;
+    const Revision now = store_->CurrentRevision();
+    if (now > cur->revision()) {
+      std::shared_ptr<const AuthzSnapshot> next(
+          new AuthzSnapshot(now, cur->policy_, cur->subjects_));
+      {
+        absl::MutexLock snapshot_lock(&snapshot_mu_);
+        snapshot_.swap(next);
+      }
+      published_revision_.store(now, std::memory_order_release);
+    }
+    return std::max(now, cur->revision());
+  }
+  auto index = std::make_shared<SubjectIndex>(*cur->subjects_);
+  for (const iam::v1::SyncSubjectRequest& normal : normals) {
     index->SetPerson(normal, InternGroups(normal));
   }
   return CommitAndPublish(batch, cur->policy_, std::move(index));

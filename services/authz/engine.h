@@ -244,8 +244,16 @@ class AuthzEngine {
   absl::StatusOr<Revision> DeleteBindingsOf(const iam::v1::Subject& subject);
   // Upserts status and groups (1-10,000 subjects; a person listed twice:
   // the last wins). Status must not be UNSPECIFIED.
+  //
+  // When every subject already has exactly that status and those groups,
+  // nothing is written (`*changed` false): the current snapshot is
+  // republished at the store's current revision, which it truthfully
+  // reflects (every authz write goes through this engine, and none is in
+  // flight while write_mu_ is held). A caller that just committed elsewhere
+  // thus gets a revision at least its own without another synced write.
   absl::StatusOr<Revision> SyncSubjects(
-      const std::vector<iam::v1::SyncSubjectRequest>& subjects);
+      const std::vector<iam::v1::SyncSubjectRequest>& subjects,
+      bool* changed = nullptr);
 
   // Replaces permissions/roles/scopes with doc (validated with
   // ValidatePolicy; first issue -> INVALID_ARGUMENT); FAILED_PRECONDITION if

@@ -186,6 +186,53 @@ TEST_F(EngineTest, WriteReturnsTheRevisionDecisionsCarry) {
   EXPECT_FALSE(b.id().empty());
 }
 
+TEST_F(EngineTest, AnUnchangedSyncWritesNothingAndCarriesTheStoresRevision) {
+  Bind(PersonBinding("alice", "viewer", "/"));
+  const Revision before = store_.CurrentRevision();
+  // Another service commits (identity, say): the store moves on, authz not.
+  WriteBatch elsewhere;
+  elsewhere.Put(kIdentityColumn, "person/alice", "x");
+  ASSERT_TRUE(store_.Commit(elsewhere).ok());
+  const Revision other = store_.CurrentRevision();
+  ASSERT_GT(other, before);
+  EXPECT_EQ(Check("alice", kView, "/").revision, before);
+
+  // Alice's status and groups as they are: no write, and decisions now
+  // carry the store's revision.
+  bool changed = true;
+  auto synced = engine_->SyncSubjects(
+      {Subject("alice", iam::v1::PERSON_STATUS_ACTIVE, {"burners"})}, &changed);
+  ASSERT_TRUE(synced.ok()) << synced.status();
+  EXPECT_FALSE(changed);
+  EXPECT_EQ(*synced, other);
+  EXPECT_EQ(store_.CurrentRevision(), other);  // nothing committed
+  Decision d = Check("alice", kView, "/");
+  EXPECT_TRUE(d.allowed);
+  EXPECT_EQ(d.revision, other);
+
+  // A new group is a change: committed.
+  synced = engine_->SyncSubjects(
+      {Subject("alice", iam::v1::PERSON_STATUS_ACTIVE, {"qa", "burners"})}, &changed);
+  ASSERT_TRUE(synced.ok());
+  EXPECT_TRUE(changed);
+  EXPECT_EQ(*synced, other + 1);
+  EXPECT_EQ(store_.CurrentRevision(), other + 1);
+  // The same groups in another order, repeated: unchanged.
+  synced = engine_->SyncSubjects(
+      {Subject("alice", iam::v1::PERSON_STATUS_ACTIVE, {"burners", "qa", "qa"})},
+      &changed);
+  ASSERT_TRUE(synced.ok());
+  EXPECT_FALSE(changed);
+  EXPECT_EQ(store_.CurrentRevision(), other + 1);
+
+  // Leaving is a change: committed, and denied from then on.
+  synced = engine_->SyncSubjects({Subject("alice", iam::v1::PERSON_STATUS_LEFT)}, &changed);
+  ASSERT_TRUE(synced.ok());
+  EXPECT_TRUE(changed);
+  EXPECT_EQ(*synced, store_.CurrentRevision());
+  EXPECT_FALSE(Check("alice", kView, "/").allowed);
+}
+
 TEST_F(EngineTest, DeniesUnknownPerson) {
   Bind(PersonBinding("zed", "viewer", "/"));  // bound, but never synced
   Decision d = Check("zed", kView, "/");
