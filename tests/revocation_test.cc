@@ -71,6 +71,7 @@ class RevocationTest : public ::testing::Test {
                         Clock::time_point* revoked_at) {
     std::atomic<bool> stop{false};
     std::atomic<int> allowed_seen{0};
+    std::atomic<int> started{0};  // counted after each check's start time
     absl::Mutex mu;
     std::vector<std::thread> checkers;
     for (int t = 0; t < 4; ++t) {
@@ -85,6 +86,7 @@ class RevocationTest : public ::testing::Test {
           req.set_scope("site/sz/area/burning");
           iam::v1::CheckResponse resp;
           Observation o{Clock::now(), false, 0};
+          started++;
           grpc::Status s = authz_->Check(&ctx, req, &resp);
           ASSERT_TRUE(s.ok()) << s.error_message();
           o.allowed = resp.allowed();
@@ -100,10 +102,16 @@ class RevocationTest : public ::testing::Test {
     while (allowed_seen.load() < 200) std::this_thread::yield();
     *revoke_revision = revoke();
     *revoked_at = Clock::now();
-    // Let the checkers make a good number of checks after the revoke.
+    // Let the checkers make a good number of checks after the revoke: every
+    // check counted after this point but one in flight per checker started
+    // after `revoked_at`. (Checks of this permission are audited durably, so
+    // on a slow disk they take a while: wait for the count, not a time.)
     int seen_at_revoke = allowed_seen.load();
-    auto until = Clock::now() + std::chrono::milliseconds(300);
-    while (Clock::now() < until) std::this_thread::yield();
+    const int started_at_revoke = started.load();
+    auto deadline = Clock::now() + std::chrono::seconds(60);
+    while (started.load() < started_at_revoke + 4 + 150 && Clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
     stop = true;
     for (auto& t : checkers) t.join();
     EXPECT_GE(allowed_seen.load(), seen_at_revoke);
