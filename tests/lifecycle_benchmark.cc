@@ -145,7 +145,7 @@ void BM_Leave(benchmark::State& state) {
 }
 // Arg: bindings held (1 birthright + the rest manual). 20 is the target case;
 // 1 shows the fixed part (status, password, badge, record, audit).
-BENCHMARK(BM_Leave)->Arg(20)->Arg(1)->UseManualTime()->Iterations(60)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Leave)->Arg(20)->Arg(1)->UseManualTime()->Iterations(200)->Unit(benchmark::kMillisecond);
 
 // The sample policy's jobs: org unit, job code, site.
 struct Job {
