@@ -149,7 +149,8 @@ void PostingBuilder::Add(const iam::v1::AuditRecord& record) {
 
 void PostingBuilder::Add(std::string prefix, int64_t sequence) {
   std::vector<int64_t>& list = sequences_[std::move(prefix)];
-  if (list.empty() || list.back() != sequence) list.push_back(sequence);
+  // Ascending only: a posting's deltas must be positive.
+  if (list.empty() || sequence > list.back()) list.push_back(sequence);
 }
 
 void PostingBuilder::Append(PostingBuilder other) {

@@ -99,7 +99,8 @@ void AppendIndexEntries(const iam::v1::AuditRecord& record, IndexEntries* out);
 class PostingBuilder {
  public:
   void Add(const iam::v1::AuditRecord& record);  // record.sequence() is set
-  // Sequences are added in ascending order per prefix; a repeat is ignored.
+  // Sequences come in ascending order per prefix; one not above the last
+  // of its prefix (a repeat) is ignored.
   void Add(std::string prefix, int64_t sequence);
   bool empty() const { return sequences_.empty(); }
   // Moves `other`'s entries (all after this one's) to the end of this one.
