@@ -13,7 +13,9 @@ class PersonKeyringTest : public ::testing::Test {
     WriteBatch batch;
     auto sealed = keyring_.Seal(person, text, "aad", &batch);
     EXPECT_TRUE(sealed.ok()) << sealed.status();
-    if (!batch.empty()) EXPECT_TRUE(store_.Commit(batch).ok());
+    if (!batch.empty()) {
+      EXPECT_TRUE(store_.Commit(batch).ok());
+    }
     keyring_.Commit();
     return *sealed;
   }

@@ -3,8 +3,9 @@
 // bare libargon2 argon2id_verify of the same PHC string, with the default
 // (OWASP) parameters, in one run on a RocksDB store. Also the failure paths
 // (wrong password, unknown person) whose timing must match.
-//   bazel run -c opt //services/password:password_benchmark -- \
+//   bazel run -c opt //services/password:password_benchmark --
 //       --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
+//   (one command line)
 #include <argon2.h>
 
 #include <cstdlib>
