@@ -890,30 +890,24 @@ StoreAuditLog::IndexView StoreAuditLog::ViewIndex(std::string prefix) const {
   view.prefix = std::move(prefix);
   if (view.prefix.empty()) return view;
   std::shared_ptr<const IndexEntries> writing;
-  IndexEntries::size_type tail_size = 0;
+  std::vector<int64_t> newer;
   {
     absl::MutexLock lock(&index_mu_);
     view.indexed = indexed_.load();
     view.memory_last = index_queue_last_;
     writing = index_writing_;
     for (const auto& [p, seq] : index_tail_) {
+      if (p == view.prefix) newer.push_back(seq);
+    }
+  }
+  // The older part, immutable once published, outside the lock. (A record
+  // lists each prefix once, so no sequence repeats.)
+  if (writing != nullptr) {
+    for (const auto& [p, seq] : *writing) {
       if (p == view.prefix) view.sequences.push_back(seq);
     }
-    tail_size = view.sequences.size();
   }
-  // The older part, immutable once published, outside the lock.
-  if (writing != nullptr) {
-    std::vector<int64_t> older;
-    for (const auto& [p, seq] : *writing) {
-      if (p == view.prefix) older.push_back(seq);
-    }
-    older.insert(older.end(), view.sequences.begin(),
-                 view.sequences.begin() + tail_size);
-    view.sequences = std::move(older);
-  }
-  // A record can list a prefix once per entry kind; keep each sequence once.
-  view.sequences.erase(std::unique(view.sequences.begin(), view.sequences.end()),
-                       view.sequences.end());
+  view.sequences.insert(view.sequences.end(), newer.begin(), newer.end());
   return view;
 }
 

@@ -153,31 +153,7 @@ void PostingBuilder::Add(std::string prefix, int64_t sequence) {
   if (list.empty() || sequence > list.back()) list.push_back(sequence);
 }
 
-void PostingBuilder::Append(PostingBuilder other) {
-  if (sequences_.empty()) {
-    sequences_ = std::move(other.sequences_);
-    return;
-  }
-  for (auto& [prefix, list] : other.sequences_) {
-    std::vector<int64_t>& mine = sequences_[prefix];
-    if (mine.empty()) {
-      mine = std::move(list);
-      continue;
-    }
-    for (const int64_t sequence : list) {
-      if (sequence > mine.back()) mine.push_back(sequence);
-    }
-  }
-}
-
-void PostingBuilder::AppendSequences(absl::string_view prefix,
-                                     std::vector<int64_t>* out) const {
-  auto it = sequences_.find(prefix);
-  if (it == sequences_.end()) return;
-  out->insert(out->end(), it->second.begin(), it->second.end());
-}
-
-std::vector<std::pair<std::string, std::string>> PostingBuilder::Puts() const {
+std::vector<std::pair<std::string, std::string>> PostingBuilder::TakePuts() {
   std::vector<const std::pair<const std::string, std::vector<int64_t>>*> sorted;
   sorted.reserve(sequences_.size());
   for (const auto& entry : sequences_) sorted.push_back(&entry);
@@ -200,11 +176,6 @@ std::vector<std::pair<std::string, std::string>> PostingBuilder::Puts() const {
       run.clear();
     }
   }
-  return puts;
-}
-
-std::vector<std::pair<std::string, std::string>> PostingBuilder::TakePuts() {
-  std::vector<std::pair<std::string, std::string>> puts = Puts();
   sequences_.clear();
   return puts;
 }

@@ -93,9 +93,7 @@ using IndexEntries = std::vector<std::pair<std::string, int64_t>>;
 // Appends the entries of a stored record (record.sequence() is set).
 void AppendIndexEntries(const iam::v1::AuditRecord& record, IndexEntries* out);
 
-// Collects (prefix, sequence) entries, answers which sequences of a prefix
-// it holds (the log's in-memory index of its newest records), and turns them
-// into posting puts.
+// Collects (prefix, sequence) entries and turns them into posting puts.
 class PostingBuilder {
  public:
   void Add(const iam::v1::AuditRecord& record);  // record.sequence() is set
@@ -103,15 +101,8 @@ class PostingBuilder {
   // of its prefix (a repeat) is ignored.
   void Add(std::string prefix, int64_t sequence);
   bool empty() const { return sequences_.empty(); }
-  // Moves `other`'s entries (all after this one's) to the end of this one.
-  void Append(PostingBuilder other);
-  // The sequences held under `prefix`, ascending, appended to `out`.
-  void AppendSequences(absl::string_view prefix,
-                       std::vector<int64_t>* out) const;
   // One (key, value) per prefix and run of sequences within
-  // kMaxPostingSpan, sorted by key.
-  std::vector<std::pair<std::string, std::string>> Puts() const;
-  // Puts(), then clears the builder.
+  // kMaxPostingSpan, sorted by key; clears the builder.
   std::vector<std::pair<std::string, std::string>> TakePuts();
 
  private:
