@@ -706,6 +706,13 @@ absl::StatusOr<Revision> AuthzEngine::CommitAndPublish(
     const WriteBatch& batch, std::shared_ptr<const PolicyIndex> policy,
     std::shared_ptr<const SubjectIndex> subjects) {
   ASSIGN_OR_RETURN(Revision revision, store_->Commit(batch));
+  Publish(revision, std::move(policy), std::move(subjects));
+  return revision;
+}
+
+void AuthzEngine::Publish(Revision revision,
+                          std::shared_ptr<const PolicyIndex> policy,
+                          std::shared_ptr<const SubjectIndex> subjects) {
   std::shared_ptr<const AuthzSnapshot> next(
       new AuthzSnapshot(revision, std::move(policy), std::move(subjects)));
   {
@@ -714,7 +721,6 @@ absl::StatusOr<Revision> AuthzEngine::CommitAndPublish(
   }
   published_revision_.store(revision, std::memory_order_release);
   // `next` now holds the old snapshot, released outside the lock.
-  return revision;
 }
 
 absl::StatusOr<Revision> AuthzEngine::CommitPolicy(PolicyModel model,
@@ -1103,15 +1109,7 @@ absl::StatusOr<Revision> AuthzEngine::SyncSubjects(
   if (!any_change) {
     if (changed != nullptr) *changed = false;
     const Revision now = store_->CurrentRevision();
-    if (now > cur->revision()) {
-      std::shared_ptr<const AuthzSnapshot> next(
-          new AuthzSnapshot(now, cur->policy_, cur->subjects_));
-      {
-        absl::MutexLock snapshot_lock(&snapshot_mu_);
-        snapshot_.swap(next);
-      }
-      published_revision_.store(now, std::memory_order_release);
-    }
+    if (now > cur->revision()) Publish(now, cur->policy_, cur->subjects_);
     return std::max(now, cur->revision());
   }
   auto index = std::make_shared<SubjectIndex>(*cur->subjects_);

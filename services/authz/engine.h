@@ -275,6 +275,12 @@ class AuthzEngine {
       std::shared_ptr<const internal::PolicyIndex> policy,
       std::shared_ptr<const internal::SubjectIndex> subjects)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  // Makes a snapshot of `policy` and `subjects` at `revision` the current
+  // one. REQUIRES: write_mu_ held; the store holds that state at `revision`.
+  void Publish(Revision revision,
+               std::shared_ptr<const internal::PolicyIndex> policy,
+               std::shared_ptr<const internal::SubjectIndex> subjects)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   // Commits a policy change: the model is indexed before the commit so
   // nothing can fail after it.
   absl::StatusOr<Revision> CommitPolicy(internal::PolicyModel model,
