@@ -783,13 +783,7 @@ void StoreAuditLog::WriteWork(std::vector<Pending>& work, bool final) {
       if (p.done) {
         dones.push_back({&p.done, p.record.sequence()});
         sync = sync || p.sync;
-        for (const WriteBatch::Op& op : p.with.ops()) {
-          if (op.value) {
-            batch.Put(op.column, op.key, *op.value);
-          } else {
-            batch.Delete(op.column, op.key);
-          }
-        }
+        batch.Append(std::move(p.with));
       } else {
         buffered.emplace_back(i, std::move(plain));
       }

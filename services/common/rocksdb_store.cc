@@ -39,9 +39,9 @@ constexpr size_t kSmallBatchBytes = size_t{128} << 10;
 // memtables together.
 constexpr size_t kBlockCacheBytes = size_t{16} << 20;
 constexpr size_t kWriteBufferBytes = size_t{8} << 20;
-// The audit column takes every record: a larger memtable switches (a new WAL
-// file, which stalls the synced writes queued behind it for ~10 ms on this
-// disk) and flushes a quarter as often.
+// The audit column takes every record: a larger memtable switches (each
+// switch opens a new WAL file, and one was seen to hold up the synced writes
+// queued behind it) and flushes a quarter as often.
 constexpr size_t kAuditWriteBufferBytes = size_t{32} << 20;
 constexpr size_t kAllWriteBuffersBytes = size_t{64} << 20;
 

@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <iterator>
 #include <optional>
 #include <string>
 #include "absl/strings/string_view.h"
@@ -47,6 +48,11 @@ class WriteBatch {
   }
   void Delete(absl::string_view column, absl::string_view key) {
     ops_.push_back(Op{std::string(column), std::string(key), std::nullopt});
+  }
+  // Moves `other`'s ops to the end of this batch.
+  void Append(WriteBatch other) {
+    ops_.insert(ops_.end(), std::make_move_iterator(other.ops_.begin()),
+                std::make_move_iterator(other.ops_.end()));
   }
   const std::vector<Op>& ops() const { return ops_; }
   bool empty() const { return ops_.empty(); }
