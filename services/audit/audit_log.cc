@@ -38,6 +38,9 @@ struct StoreAuditLog::Pending {
   AppendCallback done;  // null for buffered records
   bool sync = false;    // needs a synced write
   WriteBatch with;      // applied in the record's write
+  // Set for a change record (AppendChangeThen): receives the revision its
+  // write commits at, which the record then carries.
+  std::shared_ptr<Revision> change_revision;
   std::string erase_person;
 };
 
@@ -527,15 +530,28 @@ void StoreAuditLog::Enqueue(Pending pending) {
   queue_.push_back(std::move(pending));
 }
 
-absl::StatusOr<int64_t> StoreAuditLog::Append(AuditRecord record) {
+namespace {
+
+// Starts an asynchronous call with a callback that stores its result, and
+// waits for that result.
+template <typename Result>
+Result WaitFor(const std::function<void(std::function<void(Result)>)>& start) {
   absl::Notification done;
-  absl::StatusOr<int64_t> result;
-  AppendThen(std::move(record), [&](absl::StatusOr<int64_t> r) {
+  Result result;
+  start([&](Result r) {
     result = std::move(r);
     done.Notify();
   });
   done.WaitForNotification();
   return result;
+}
+
+}  // namespace
+
+absl::StatusOr<int64_t> StoreAuditLog::Append(AuditRecord record) {
+  return WaitFor<absl::StatusOr<int64_t>>([&](AppendCallback done) {
+    AppendThen(std::move(record), std::move(done));
+  });
 }
 
 void StoreAuditLog::AppendThen(AuditRecord record, WriteBatch with,
@@ -545,6 +561,32 @@ void StoreAuditLog::AppendThen(AuditRecord record, WriteBatch with,
   p.record = std::move(record);
   p.with = std::move(with);
   p.done = std::move(done);
+  p.sync = true;
+  Enqueue(std::move(p));
+}
+
+absl::StatusOr<ChangeWritten> AuditLog::AppendChange(AuditRecord record,
+                                                     WriteBatch change) {
+  return WaitFor<absl::StatusOr<ChangeWritten>>([&](ChangeCallback done) {
+    AppendChangeThen(std::move(record), std::move(change), std::move(done));
+  });
+}
+
+void StoreAuditLog::AppendChangeThen(AuditRecord record, WriteBatch change,
+                                     ChangeCallback done) {
+  record.set_time_unix_micros(absl::ToUnixMicros(clock_->Now()));
+  auto revision = std::make_shared<Revision>(0);
+  Pending p;
+  p.record = std::move(record);
+  p.with = std::move(change);
+  p.change_revision = revision;
+  p.done = [revision, done = std::move(done)](absl::StatusOr<int64_t> sequence) {
+    if (!sequence.ok()) {
+      done(sequence.status());
+      return;
+    }
+    done(ChangeWritten{*sequence, *revision});
+  };
   p.sync = true;
   Enqueue(std::move(p));
 }
@@ -676,27 +718,43 @@ absl::Status StoreAuditLog::AddRecord(AuditRecord& record, bool seal,
                                       std::string* plain_reason,
                                       WriteBatch* batch,
                                       IndexEntries* index_entries) {
-  const int64_t seq = chain_.next_sequence;
-  record.set_sequence(seq);
-  record.set_time_unix_micros(
-      std::max(record.time_unix_micros(), chain_.last_time_micros));
-  record.set_prev_hash(chain_.head_hash);
-  record.clear_reason_erased();
+  if (seal) {
+    RETURN_IF_ERROR(
+        SealRecord(record, chain_.next_sequence, plain_reason, batch));
+  }
+  ChainRecord(record, batch, index_entries);
+  return absl::OkStatus();
+}
+
+absl::Status StoreAuditLog::SealRecord(AuditRecord& record, int64_t sequence,
+                                       std::string* plain_reason,
+                                       WriteBatch* batch) {
   // Decision records (a check's outcome and the binding that decided it)
   // carry no free text about the person, so they are not sealed: that keeps
   // the writer's cost per decision low.
-  if (seal && !record.person_id().empty() && !record.reason().empty() &&
+  if (!record.person_id().empty() && !record.reason().empty() &&
       !record.has_sealed_reason() && record.decisions_size() == 0 &&
       !absl::StartsWith(record.action(), "authz.check")) {
     ASSIGN_OR_RETURN(iam::v1::SealedText sealed,
                      keyring_.Seal(record.person_id(), record.reason(),
-                                   AssociatedData(seq), batch));
+                                   AssociatedData(sequence), batch));
     *record.mutable_sealed_reason() = std::move(sealed);
     if (plain_reason != nullptr) {
       *plain_reason = std::move(*record.mutable_reason());
     }
     record.clear_reason();
   }
+  return absl::OkStatus();
+}
+
+void StoreAuditLog::ChainRecord(AuditRecord& record, WriteBatch* batch,
+                                IndexEntries* index_entries) {
+  const int64_t seq = chain_.next_sequence;
+  record.set_sequence(seq);
+  record.set_time_unix_micros(
+      std::max(record.time_unix_micros(), chain_.last_time_micros));
+  record.set_prev_hash(chain_.head_hash);
+  record.clear_reason_erased();
   const std::string bytes = CanonicalBytes(record);
   chain_.head_hash = Sha256(bytes);
   chain_.last_time_micros = record.time_unix_micros();
@@ -704,7 +762,15 @@ absl::Status StoreAuditLog::AddRecord(AuditRecord& record, bool seal,
   ++chain_.since_checkpoint;
   batch->Put(kAuditColumn, RecordKey(seq), bytes);
   AppendIndexEntries(record, index_entries);
-  return absl::OkStatus();
+}
+
+void StoreAuditLog::MaybeCheckpoint(bool want_checkpoint, WriteBatch* batch) {
+  if (chain_.since_checkpoint > 0 &&
+      (want_checkpoint ||
+       chain_.since_checkpoint >= options_.checkpoint_every_records ||
+       absl::Now() - chain_.last_checkpoint >= options_.checkpoint_interval)) {
+    AddCheckpoint(batch);
+  }
 }
 
 void StoreAuditLog::AddCheckpoint(WriteBatch* batch) {
@@ -742,10 +808,18 @@ void StoreAuditLog::WriteWork(std::vector<Pending>& work, bool final) {
     // Index entries of this batch's records, for the indexer once the
     // records are written.
     IndexEntries index_entries;
+    // Change records (AppendChangeThen) carry the revision their write
+    // commits at, which the store assigns inside its group commit: they go
+    // last in the batch, and the store's finisher chains them.
+    std::vector<Pending*> changes;
     const size_t end =
         std::min(work.size(), i + static_cast<size_t>(options_.max_records_per_write));
     for (; i < end; ++i) {
       Pending& p = work[i];
+      if (p.change_revision != nullptr) {
+        changes.push_back(&p);
+        continue;
+      }
       if (p.type == Pending::Type::kBarrier) {
         dones.push_back({&p.done, 0});
         if (p.sync) {
@@ -796,16 +870,49 @@ void StoreAuditLog::WriteWork(std::vector<Pending>& work, bool final) {
         }
       }
     }
-    if (chain_.since_checkpoint > 0 &&
-        (want_checkpoint ||
-         chain_.since_checkpoint >= options_.checkpoint_every_records ||
-         absl::Now() - chain_.last_checkpoint >= options_.checkpoint_interval)) {
-      AddCheckpoint(&batch);
+    // Seal the change records now, with the sequences they will take (a
+    // seal may fail; the finisher must not).
+    size_t sealed_changes = 0;
+    for (Pending* p : changes) {
+      absl::Status sealed =
+          SealRecord(p->record,
+                     chain_.next_sequence + static_cast<int64_t>(sealed_changes),
+                     nullptr, &batch);
+      if (!sealed.ok()) {
+        p->done(sealed);
+        p->done = nullptr;
+        continue;
+      }
+      dones.push_back({&p->done, chain_.next_sequence +
+                                     static_cast<int64_t>(sealed_changes)});
+      changes[sealed_changes++] = p;
     }
+    changes.resize(sealed_changes);
     absl::Status status;
-    if (!batch.empty()) {
-      status = sync ? store_->Commit(batch).status()
-                    : store_->WriteUnsynced(batch);
+    if (!changes.empty()) {
+      BatchFinisher finish = [&](Revision revision, WriteBatch* more) {
+        // The change records first: they take the sequences sealed into
+        // them. Then the alerts they raise.
+        for (Pending* p : changes) {
+          p->record.set_revision(revision);
+          *p->change_revision = revision;
+          ChainRecord(p->record, more, &index_entries);
+          more->Append(std::move(p->with));
+        }
+        for (Pending* p : changes) {
+          for (AuditRecord& alert : alerts_->Observe(p->record)) {
+            ChainRecord(alert, more, &index_entries);
+          }
+        }
+        MaybeCheckpoint(want_checkpoint, more);
+      };
+      status = store_->CommitWith(batch, finish).status();
+    } else {
+      MaybeCheckpoint(want_checkpoint, &batch);
+      if (!batch.empty()) {
+        status = sync ? store_->Commit(batch).status()
+                      : store_->WriteUnsynced(batch);
+      }
     }
     if (status.ok()) {
       keyring_.Commit();

@@ -66,6 +66,14 @@ namespace iam::audit {
 // Called once with the record's sequence when it is synced, or the error.
 using AppendCallback = std::function<void(absl::StatusOr<int64_t>)>;
 
+// Where a change and its audit record were written together.
+struct ChangeWritten {
+  int64_t sequence = 0;  // the record's
+  Revision revision = 0;  // the change's (and the record's revision field)
+};
+// Called once when a change and its record are synced, or with the error.
+using ChangeCallback = std::function<void(absl::StatusOr<ChangeWritten>)>;
+
 class AuditLog {
  public:
   virtual ~AuditLog() = default;
@@ -89,6 +97,18 @@ class AuditLog {
   // anti-passback presence). If the write fails, neither is applied.
   virtual void AppendThen(iam::v1::AuditRecord record, WriteBatch with,
                           AppendCallback done) = 0;
+
+  // Writes `change` (a service's state change) and `record`, its audit
+  // record, in one synced write, and sets the record's revision to the one
+  // that write commits at (the revision the change is acknowledged with).
+  // So a change is never stored without its record, and costs one synced
+  // round, not a commit followed by an Append. If the write fails, neither
+  // is applied. `done` runs as AppendThen's does.
+  virtual void AppendChangeThen(iam::v1::AuditRecord record, WriteBatch change,
+                                ChangeCallback done) = 0;
+  // AppendChangeThen, waiting for the outcome.
+  absl::StatusOr<ChangeWritten> AppendChange(iam::v1::AuditRecord record,
+                                             WriteBatch change);
 
   // Buffers `record` and returns at once; its time is taken now, its
   // sequence when it is written (at least every 100 ms, on Flush, and on
@@ -175,6 +195,8 @@ class StoreAuditLog final : public AuditLog {
   using AuditLog::AppendThen;
   void AppendThen(iam::v1::AuditRecord record, WriteBatch with,
                   AppendCallback done) override;
+  void AppendChangeThen(iam::v1::AuditRecord record, WriteBatch change,
+                        ChangeCallback done) override;
   void AppendAsync(iam::v1::AuditRecord record) override;
   absl::Status Flush() override;
   absl::StatusOr<iam::v1::QueryAuditResponse> Query(
@@ -258,10 +280,19 @@ class StoreAuditLog final : public AuditLog {
   void WriteWork(std::vector<Pending>& work, bool final);
   // Chains `record` into `batch`; adds its index entries to
   // `index_entries` (for the indexer, once the batch is written). Writer
-  // thread only.
+  // thread only. SealRecord then ChainRecord.
   absl::Status AddRecord(iam::v1::AuditRecord& record, bool seal,
                          std::string* plain_reason, WriteBatch* batch,
                          IndexEntries* index_entries);
+  // Seals the personal free text of `record`, which will take `sequence`
+  // (bound into the seal); a new person key goes into `batch`.
+  absl::Status SealRecord(iam::v1::AuditRecord& record, int64_t sequence,
+                          std::string* plain_reason, WriteBatch* batch);
+  // Gives `record` the next sequence and the chain's head, and puts it.
+  void ChainRecord(iam::v1::AuditRecord& record, WriteBatch* batch,
+                   IndexEntries* index_entries);
+  // Adds a checkpoint if one is due after this batch.
+  void MaybeCheckpoint(bool want_checkpoint, WriteBatch* batch);
   void AddCheckpoint(WriteBatch* batch);
   void PublishWritten(int64_t written);
   using Completion = std::pair<AppendCallback, absl::StatusOr<int64_t>>;

@@ -56,8 +56,9 @@ std::vector<int64_t> Sequences(const QueryAuditResponse& response) {
 class ForwardingStore : public Store {
  public:
   explicit ForwardingStore(Store* base) : base_(base) {}
-  absl::StatusOr<Revision> Commit(const WriteBatch& batch) override {
-    return base_->Commit(batch);
+  absl::StatusOr<Revision> CommitWith(const WriteBatch& batch,
+                                      const BatchFinisher& finish) override {
+    return base_->CommitWith(batch, finish);
   }
   absl::Status WriteUnsynced(const WriteBatch& batch) override {
     return base_->WriteUnsynced(batch);
@@ -472,6 +473,114 @@ TEST_F(AuditLogTest, AppendThenAppliesItsSideWritesExactlyWithTheRecord) {
   EXPECT_EQ(*appended, 1);
   EXPECT_EQ(*store_.Get(kIdentityColumn, "k2"), "v");
   EXPECT_THAT(QueryAll(*log, QueryAuditRequest()), ElementsAre(1));
+}
+
+TEST_F(AuditLogTest, AppendChangeWritesTheChangeAndItsRecordAtOneRevision) {
+  auto log = OpenLog();
+  ASSERT_TRUE(log->Append(Record("admin", "a.before")).ok());
+  WriteBatch change;
+  change.Put(kIdentityColumn, "person/p-1", "left");
+  AuditRecord record = Record("hr", "identity.person.update", "p-1", "p-1");
+  record.set_reason("HR-4711");  // personal free text: sealed
+  absl::StatusOr<ChangeWritten> written =
+      log->AppendChange(std::move(record), std::move(change));
+  ASSERT_TRUE(written.ok()) << written.status();
+  EXPECT_EQ(written->sequence, 2);
+  // One synced write for both: the store's revision is the change's.
+  EXPECT_EQ(written->revision, store_.CurrentRevision());
+  EXPECT_EQ(*store_.Get(kIdentityColumn, "person/p-1"), "left");
+  QueryAuditRequest request;
+  request.set_person_id("p-1");
+  auto found = log->Query(request);
+  ASSERT_TRUE(found.ok()) << found.status();
+  ASSERT_EQ(found->records_size(), 1);
+  EXPECT_EQ(found->records(0).revision(), written->revision);
+  EXPECT_EQ(found->records(0).reason(), "HR-4711");
+  auto stored = store_.Get(kAuditColumn, RecordKey(2));
+  ASSERT_TRUE(stored.ok());
+  EXPECT_EQ(stored->find("HR-4711"), std::string::npos)
+      << "the reason is stored sealed";
+  // The next record chains on after it.
+  EXPECT_EQ(*log->Append(Record("admin", "a.after")), 3);
+  auto verified = log->Verify();
+  ASSERT_TRUE(verified.ok());
+  EXPECT_TRUE(verified->ok()) << verified->problem();
+  EXPECT_EQ(verified->records_checked(), 3);
+}
+
+TEST_F(AuditLogTest, AFailedChangeWriteAppliesNeitherAndTheChainResumes) {
+  auto log = OpenLog();
+  ASSERT_TRUE(log->Append(Record("admin", "a.one")).ok());
+  ASSERT_TRUE(log->Flush().ok());  // and its index entries: the store is idle
+  const Revision before = store_.CurrentRevision();
+  store_.FailNextWrites(1);
+  WriteBatch change;
+  change.Put(kAuthzColumn, "binding/b-1", "x");
+  absl::StatusOr<ChangeWritten> failed =
+      log->AppendChange(Record("admin", "authz.binding.delete"), std::move(change));
+  EXPECT_EQ(failed.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_TRUE(absl::IsNotFound(store_.Get(kAuthzColumn, "binding/b-1").status()));
+  EXPECT_EQ(store_.CurrentRevision(), before);
+  WriteBatch retry;
+  retry.Put(kAuthzColumn, "binding/b-1", "x");
+  absl::StatusOr<ChangeWritten> written =
+      log->AppendChange(Record("admin", "authz.binding.delete"), std::move(retry));
+  ASSERT_TRUE(written.ok()) << written.status();
+  EXPECT_EQ(written->sequence, 2);  // the failed record's sequence is reused
+  auto verified = log->Verify();
+  ASSERT_TRUE(verified.ok());
+  EXPECT_TRUE(verified->ok()) << verified->problem();
+}
+
+// Changes, synced appends and buffered decisions from many threads: every
+// change record names the revision its change committed at, and the chain
+// verifies (change records are chained inside the store's group commit).
+TEST_F(AuditLogTest, ConcurrentChangesAppendsAndDecisionsKeepOneVerifiableChain) {
+  auto log = OpenLog(absl::Milliseconds(5));
+  constexpr int kThreads = 12;
+  constexpr int kPerThread = 40;
+  std::vector<std::thread> threads;
+  std::atomic<int> wrong{0};
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        const std::string key = absl::StrCat("t", t, "/", i);
+        switch (t % 3) {
+          case 0: {
+            WriteBatch change;
+            change.Put(kAuthzColumn, key, "v");
+            AuditRecord record = Record("admin", "a.change", key);
+            record.set_revision(-1);  // overwritten
+            absl::StatusOr<ChangeWritten> w =
+                log->AppendChange(std::move(record), std::move(change));
+            ASSERT_TRUE(w.ok()) << w.status();
+            QueryAuditRequest request;
+            request.set_target(key);
+            auto found = log->Query(request);
+            ASSERT_TRUE(found.ok()) << found.status();
+            if (found->records_size() != 1 ||
+                found->records(0).revision() != w->revision ||
+                found->records(0).sequence() != w->sequence) {
+              ++wrong;
+            }
+            break;
+          }
+          case 1:
+            ASSERT_TRUE(log->Append(Record("admin", "a.x", key)).ok());
+            break;
+          default:
+            log->AppendAsync(Record("mes", "authz.check", key));
+        }
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  ASSERT_TRUE(log->Flush().ok());
+  EXPECT_EQ(wrong.load(), 0);
+  auto verified = log->Verify();
+  ASSERT_TRUE(verified.ok());
+  EXPECT_TRUE(verified->ok()) << verified->problem();
+  EXPECT_EQ(verified->records_checked(), kThreads * kPerThread);
 }
 
 TEST_F(AuditLogTest, ReopenContinuesTheSequence) {

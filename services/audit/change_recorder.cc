@@ -78,6 +78,25 @@ absl::Status ChangeRecorder::RecordWhile(const ChangeInfo& info,
   return Outcome(info, result, revision, appended);
 }
 
+CommitFn ChangeRecorder::Committing(const ChangeInfo& info, bool* committed) {
+  *committed = false;
+  return [this, &info, committed](const WriteBatch& batch)
+             -> absl::StatusOr<Revision> {
+    absl::StatusOr<ChangeWritten> written = log_->AppendChange(
+        ChangeRecord(info, absl::OkStatus(), 0), batch);
+    if (!written.ok()) return written.status();
+    *committed = true;
+    return written->revision;
+  };
+}
+
+absl::Status ChangeRecorder::Finish(const ChangeInfo& info,
+                                    const absl::Status& result,
+                                    int64_t revision, bool committed) {
+  if (committed) return result;
+  return Record(info, result, revision);
+}
+
 absl::Status ChangeRecorder::RecordRefusal(absl::string_view caller,
                                            absl::string_view action,
                                            absl::string_view target,

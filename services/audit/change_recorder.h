@@ -45,6 +45,21 @@ class ChangeRecorder {
                            int64_t revision,
                            const std::function<void()>& meanwhile);
 
+  // A commit function for the domain call that makes the change `info`
+  // describes: it writes the domain's batch and the change's SUCCESS record
+  // in one synced write (AuditLog::AppendChange), so the change is never
+  // stored without its record, and costs one synced round instead of two.
+  // `*committed` is set once such a write succeeds; pass it to Finish.
+  // `info` must outlive the returned function.
+  CommitFn Committing(const ChangeInfo& info, bool* committed);
+
+  // After the domain call: records its outcome unless a Committing write
+  // already did (then returns `result` as it is). Otherwise like Record: a
+  // domain call that succeeded without writing (nothing to change) records
+  // SUCCESS at `revision`; one that failed records FAILED.
+  absl::Status Finish(const ChangeInfo& info, const absl::Status& result,
+                      int64_t revision, bool committed);
+
   // Records (buffered, not synced) a request refused before it reached the
   // domain (unauthenticated, permission denied). Returns `refusal`.
   absl::Status RecordRefusal(absl::string_view caller,

@@ -54,6 +54,57 @@ TEST_F(ChangeRecorderTest, RecordWhileRunsTheOtherWriteAndRecordsTheChange) {
   EXPECT_EQ(records[0].labels(1).value(), "viewer");
 }
 
+TEST_F(ChangeRecorderTest, ACommittingWriteStoresTheChangeWithItsRecord) {
+  ChangeRecorder recorder(log_.get());
+  const ChangeInfo info{"admin", "authz.binding.delete", "b-1", "p-1", "T-9", "viewer"};
+  bool committed = true;  // Committing resets it
+  CommitFn commit = recorder.Committing(info, &committed);
+  EXPECT_FALSE(committed);
+  WriteBatch batch;
+  batch.Delete(kAuthzColumn, "binding/b-1");
+  batch.Put(kAuthzColumn, "marker", "x");
+  absl::StatusOr<Revision> revision = commit(batch);
+  ASSERT_TRUE(revision.ok()) << revision.status();
+  EXPECT_TRUE(committed);
+  // One synced write held both the change and its record.
+  EXPECT_EQ(store_.CurrentRevision(), *revision);
+  EXPECT_EQ(*store_.Get(kAuthzColumn, "marker"), "x");
+  // Finish writes nothing more and returns the domain's result.
+  EXPECT_TRUE(recorder.Finish(info, absl::OkStatus(), *revision, committed).ok());
+  auto records = Records();
+  ASSERT_EQ(records.size(), 1u);
+  EXPECT_EQ(records[0].action(), "authz.binding.delete");
+  EXPECT_EQ(records[0].outcome(), iam::v1::AUDIT_OUTCOME_SUCCESS);
+  EXPECT_EQ(records[0].revision(), *revision);
+  EXPECT_EQ(records[0].reason(), "T-9");
+}
+
+TEST_F(ChangeRecorderTest, FinishRecordsWhatNoCommittingWriteDid) {
+  ChangeRecorder recorder(log_.get());
+  const ChangeInfo info{"admin", "authz.role.delete", "viewer", "", "T-1"};
+  bool committed = false;
+  CommitFn commit = recorder.Committing(info, &committed);
+  // The domain refused before committing.
+  absl::Status refused = absl::FailedPreconditionError("role is bound");
+  EXPECT_EQ(recorder.Finish(info, refused, 0, committed), refused);
+  // A failed commit is not a committed one either.
+  store_.FailNextWrites(1);
+  WriteBatch batch;
+  batch.Put(kAuthzColumn, "k", "v");
+  absl::StatusOr<Revision> failed = commit(batch);
+  EXPECT_EQ(failed.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_FALSE(committed);
+  EXPECT_TRUE(absl::IsNotFound(store_.Get(kAuthzColumn, "k").status()));
+  EXPECT_EQ(recorder.Finish(info, failed.status(), 0, committed).code(),
+            absl::StatusCode::kUnavailable);
+  auto records = Records();
+  ASSERT_EQ(records.size(), 2u);
+  EXPECT_EQ(records[0].outcome(), iam::v1::AUDIT_OUTCOME_FAILED);
+  EXPECT_THAT(records[0].reason(), HasSubstr("role is bound"));
+  EXPECT_EQ(records[1].outcome(), iam::v1::AUDIT_OUTCOME_FAILED);
+  EXPECT_THAT(records[1].reason(), HasSubstr("UNAVAILABLE"));
+}
+
 TEST_F(ChangeRecorderTest, AFailedChangeIsRecordedAsFailedAndItsErrorReturned) {
   ChangeRecorder recorder(log_.get());
   absl::Status status = recorder.RecordWhile(

@@ -83,7 +83,8 @@ absl::StatusOr<rocksdb::ColumnFamilyHandle*> OfflineStore::Family(
   return it->second;
 }
 
-absl::StatusOr<Revision> OfflineStore::Commit(const WriteBatch&) {
+absl::StatusOr<Revision> OfflineStore::CommitWith(const WriteBatch&,
+                                                  const BatchFinisher&) {
   return absl::FailedPreconditionError("the offline store is read-only");
 }
 

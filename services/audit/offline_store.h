@@ -28,7 +28,8 @@ class OfflineStore final : public Store {
       const std::string& dir, const std::string& scratch_dir);
   ~OfflineStore() override;
 
-  absl::StatusOr<Revision> Commit(const WriteBatch& batch) override;
+  absl::StatusOr<Revision> CommitWith(const WriteBatch& batch,
+                                      const BatchFinisher& finish) override;
   absl::Status WriteUnsynced(const WriteBatch& batch) override;
   absl::StatusOr<std::string> Get(absl::string_view column,
                                   absl::string_view key) const override;

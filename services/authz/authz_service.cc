@@ -126,10 +126,14 @@ absl::StatusOr<std::string> AuthzServiceImpl::Authorize(
 }
 
 absl::Status AuthzServiceImpl::AuditedWrite(
-    const audit::ChangeInfo& info, const absl::StatusOr<Revision>& result,
+    const audit::ChangeInfo& info,
+    const std::function<absl::StatusOr<Revision>(const CommitFn&)>& write,
     iam::v1::WriteResponse* response) {
+  bool committed = false;
+  absl::StatusOr<Revision> result = write(recorder_.Committing(info, &committed));
   Revision revision = result.ok() ? *result : 0;
-  RETURN_IF_ERROR(recorder_.Record(info, result.status(), revision));
+  RETURN_IF_ERROR(
+      recorder_.Finish(info, result.status(), revision, committed));
   response->set_revision(revision);
   return absl::OkStatus();
 }
@@ -299,7 +303,10 @@ grpc::ServerUnaryReactor* AuthzServiceImpl::PutPermission(
                                "authz.permission.put", name));
     return AuditedWrite({caller, "authz.permission.put", name, "",
                          request->reason()},
-                        engine_->PutPermission(request->permission()), response);
+                        [&](const CommitFn& commit) {
+                          return engine_->PutPermission(request->permission(), commit);
+                        },
+                        response);
   });
 }
 
@@ -312,7 +319,10 @@ grpc::ServerUnaryReactor* AuthzServiceImpl::DeletePermission(
                                "authz.permission.delete", request->name()));
     return AuditedWrite({caller, "authz.permission.delete", request->name(), "",
                          request->reason()},
-                        engine_->DeletePermission(request->name()), response);
+                        [&](const CommitFn& commit) {
+                          return engine_->DeletePermission(request->name(), commit);
+                        },
+                        response);
   });
 }
 
@@ -324,7 +334,10 @@ grpc::ServerUnaryReactor* AuthzServiceImpl::PutRole(
     ASSIGN_OR_RETURN(std::string caller,
                      Authorize(context, kPermPolicyWrite, "authz.role.put", name));
     return AuditedWrite({caller, "authz.role.put", name, "", request->reason()},
-                        engine_->PutRole(request->role()), response);
+                        [&](const CommitFn& commit) {
+                          return engine_->PutRole(request->role(), commit);
+                        },
+                        response);
   });
 }
 
@@ -337,7 +350,10 @@ grpc::ServerUnaryReactor* AuthzServiceImpl::DeleteRole(
                                request->name()));
     return AuditedWrite({caller, "authz.role.delete", request->name(), "",
                          request->reason()},
-                        engine_->DeleteRole(request->name()), response);
+                        [&](const CommitFn& commit) {
+                          return engine_->DeleteRole(request->name(), commit);
+                        },
+                        response);
   });
 }
 
@@ -349,7 +365,10 @@ grpc::ServerUnaryReactor* AuthzServiceImpl::PutScope(
     ASSIGN_OR_RETURN(std::string caller,
                      Authorize(context, kPermPolicyWrite, "authz.scope.put", path));
     return AuditedWrite({caller, "authz.scope.put", path, "", request->reason()},
-                        engine_->PutScope(request->scope()), response);
+                        [&](const CommitFn& commit) {
+                          return engine_->PutScope(request->scope(), commit);
+                        },
+                        response);
   });
 }
 
@@ -362,7 +381,10 @@ grpc::ServerUnaryReactor* AuthzServiceImpl::DeleteScope(
                                request->name()));
     return AuditedWrite({caller, "authz.scope.delete", request->name(), "",
                          request->reason()},
-                        engine_->DeleteScope(request->name()), response);
+                        [&](const CommitFn& commit) {
+                          return engine_->DeleteScope(request->name(), commit);
+                        },
+                        response);
   });
 }
 
@@ -414,7 +436,10 @@ grpc::ServerUnaryReactor* AuthzServiceImpl::DeleteBinding(
     }
     return AuditedWrite({caller, "authz.binding.delete", request->name(), person,
                          request->reason(), role},
-                        engine_->DeleteBinding(request->name()), response);
+                        [&](const CommitFn& commit) {
+                          return engine_->DeleteBinding(request->name(), commit);
+                        },
+                        response);
   });
 }
 
@@ -493,18 +518,24 @@ grpc::ServerUnaryReactor* AuthzServiceImpl::SyncSubject(
         request->status() == iam::v1::PERSON_STATUS_UNSPECIFIED) {
       return absl::InvalidArgumentError("person_id and status are required");
     }
+    const audit::ChangeInfo info{caller, "authz.subject.sync",
+                                 request->person_id(), request->person_id(),
+                                 iam::v1::PersonStatus_Name(request->status())};
     bool changed = true;
-    absl::StatusOr<Revision> synced = engine_->SyncSubjects({*request}, &changed);
+    bool committed = false;
+    absl::StatusOr<Revision> synced = engine_->SyncSubjects(
+        {*request}, &changed, recorder_.Committing(info, &committed));
     if (synced.ok() && !changed) {
       // Authz already held exactly this: nothing was written, so there is
       // no change to audit (identity's own record of the update is).
       response->set_revision(*synced);
       return absl::OkStatus();
     }
-    return AuditedWrite({caller, "authz.subject.sync", request->person_id(),
-                         request->person_id(),
-                         iam::v1::PersonStatus_Name(request->status())},
-                        synced, response);
+    const Revision revision = synced.ok() ? *synced : 0;
+    RETURN_IF_ERROR(
+        recorder_.Finish(info, synced.status(), revision, committed));
+    response->set_revision(revision);
+    return absl::OkStatus();
   });
 }
 
@@ -566,11 +597,15 @@ grpc::ServerUnaryReactor* AuthzServiceImpl::DeleteBindingsOf(
     const std::string role = absl::StrJoin(roles, ",");  // one label each
     std::sort(ids.begin(), ids.end());
     const std::string target = absl::StrJoin(ids, ",");
-    absl::StatusOr<Revision> deleted = engine_->DeleteBindingsOf(subject);
+    const audit::ChangeInfo info{caller,           "authz.binding.delete_of",
+                                 target,           person,
+                                 request->reason(), role};
+    bool committed = false;
+    absl::StatusOr<Revision> deleted = engine_->DeleteBindingsOf(
+        subject, recorder_.Committing(info, &committed));
     const Revision revision = deleted.ok() ? *deleted : 0;
-    RETURN_IF_ERROR(recorder_.Record(
-        {caller, "authz.binding.delete_of", target, person, request->reason(), role},
-        deleted.status(), revision));
+    RETURN_IF_ERROR(
+        recorder_.Finish(info, deleted.status(), revision, committed));
     response->set_revision(revision);
     for (std::string& id : ids) response->add_deleted_binding_ids(std::move(id));
     return absl::OkStatus();

@@ -7,6 +7,7 @@
 #ifndef IAM_SERVICES_AUTHZ_AUTHZ_SERVICE_H_
 #define IAM_SERVICES_AUTHZ_AUTHZ_SERVICE_H_
 
+#include <functional>
 #include <string>
 
 #include "proto/iam/v1/authz.grpc.pb.h"
@@ -119,9 +120,13 @@ class AuthzServiceImpl final : public iam::v1::AuthzService::CallbackService {
                                         absl::string_view action,
                                         absl::string_view target);
   // Runs a write, audits it, fills `revision_out`.
-  absl::Status AuditedWrite(const audit::ChangeInfo& info,
-                            const absl::StatusOr<Revision>& result,
-                            iam::v1::WriteResponse* response);
+  // Runs `write` (an engine write) with a commit that stores the change and
+  // its audit record together, records the outcome if that commit did not,
+  // and answers with the revision.
+  absl::Status AuditedWrite(
+      const audit::ChangeInfo& info,
+      const std::function<absl::StatusOr<Revision>(const CommitFn&)>& write,
+      iam::v1::WriteResponse* response);
 
   AuthzEngine* const engine_;
   audit::AuditLog* const audit_log_;

@@ -704,8 +704,9 @@ std::shared_ptr<const PolicyIndex> AuthzEngine::BuildIndex(PolicyModel model) {
 
 absl::StatusOr<Revision> AuthzEngine::CommitAndPublish(
     const WriteBatch& batch, std::shared_ptr<const PolicyIndex> policy,
-    std::shared_ptr<const SubjectIndex> subjects) {
-  ASSIGN_OR_RETURN(Revision revision, store_->Commit(batch));
+    std::shared_ptr<const SubjectIndex> subjects, const CommitFn& commit) {
+  ASSIGN_OR_RETURN(Revision revision,
+                   commit ? commit(batch) : store_->Commit(batch));
   Publish(revision, std::move(policy), std::move(subjects));
   return revision;
 }
@@ -724,13 +725,14 @@ void AuthzEngine::Publish(Revision revision,
 }
 
 absl::StatusOr<Revision> AuthzEngine::CommitPolicy(PolicyModel model,
-                                                   const WriteBatch& batch) {
+                                                   const WriteBatch& batch,
+                                                   const CommitFn& commit) {
   std::shared_ptr<const PolicyIndex> index = BuildIndex(std::move(model));
-  return CommitAndPublish(batch, std::move(index), current()->subjects_);
+  return CommitAndPublish(batch, std::move(index), current()->subjects_, commit);
 }
 
 absl::StatusOr<Revision> AuthzEngine::PutPermission(
-    const iam::v1::Permission& p) {
+    const iam::v1::Permission& p, const CommitFn& commit) {
   RETURN_IF_ERROR(ValidatePermissionName(p.name()));
   if (!iam::v1::AuditMode_IsValid(p.audit_mode())) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -746,10 +748,11 @@ absl::StatusOr<Revision> AuthzEngine::PutPermission(
   model.permissions[p.name()] = p;
   WriteBatch batch;
   batch.Put(kAuthzColumn, Key(kPermPrefix, p.name()), p.SerializeAsString());
-  return CommitPolicy(std::move(model), batch);
+  return CommitPolicy(std::move(model), batch, commit);
 }
 
-absl::StatusOr<Revision> AuthzEngine::DeletePermission(absl::string_view name) {
+absl::StatusOr<Revision> AuthzEngine::DeletePermission(absl::string_view name,
+                                                       const CommitFn& commit) {
   absl::MutexLock lock(&write_mu_);
   PolicyModel model = current()->policy_->model();
   auto it = model.permissions.find(name);
@@ -772,10 +775,11 @@ absl::StatusOr<Revision> AuthzEngine::DeletePermission(absl::string_view name) {
   model.permissions.erase(it);
   WriteBatch batch;
   batch.Delete(kAuthzColumn, Key(kPermPrefix, name));
-  return CommitPolicy(std::move(model), batch);
+  return CommitPolicy(std::move(model), batch, commit);
 }
 
-absl::StatusOr<Revision> AuthzEngine::PutRole(const iam::v1::Role& r) {
+absl::StatusOr<Revision> AuthzEngine::PutRole(const iam::v1::Role& r,
+                                              const CommitFn& commit) {
   RETURN_IF_ERROR(ValidateRoleName(r.name()));
   const std::string where = absl::StrCat("role ", QuoteForMessage(r.name()), ": ");
   if (r.description().size() > kMaxDescriptionLength) {
@@ -846,10 +850,11 @@ absl::StatusOr<Revision> AuthzEngine::PutRole(const iam::v1::Role& r) {
   }
   WriteBatch batch;
   batch.Put(kAuthzColumn, Key(kRolePrefix, r.name()), r.SerializeAsString());
-  return CommitPolicy(std::move(model), batch);
+  return CommitPolicy(std::move(model), batch, commit);
 }
 
-absl::StatusOr<Revision> AuthzEngine::DeleteRole(absl::string_view name) {
+absl::StatusOr<Revision> AuthzEngine::DeleteRole(absl::string_view name,
+                                                 const CommitFn& commit) {
   absl::MutexLock lock(&write_mu_);
   std::shared_ptr<const AuthzSnapshot> cur = current();
   PolicyModel model = cur->policy_->model();
@@ -880,10 +885,11 @@ absl::StatusOr<Revision> AuthzEngine::DeleteRole(absl::string_view name) {
   model.roles.erase(it);
   WriteBatch batch;
   batch.Delete(kAuthzColumn, Key(kRolePrefix, name));
-  return CommitPolicy(std::move(model), batch);
+  return CommitPolicy(std::move(model), batch, commit);
 }
 
-absl::StatusOr<Revision> AuthzEngine::PutScope(const iam::v1::Scope& s) {
+absl::StatusOr<Revision> AuthzEngine::PutScope(const iam::v1::Scope& s,
+                                               const CommitFn& commit) {
   RETURN_IF_ERROR(ValidateScopePath(s.path()));
   if (s.path() == kRootScope) {
     return absl::InvalidArgumentError(
@@ -905,10 +911,11 @@ absl::StatusOr<Revision> AuthzEngine::PutScope(const iam::v1::Scope& s) {
   model.scopes[s.path()] = s;
   WriteBatch batch;
   batch.Put(kAuthzColumn, Key(kScopePrefix, s.path()), s.SerializeAsString());
-  return CommitPolicy(std::move(model), batch);
+  return CommitPolicy(std::move(model), batch, commit);
 }
 
-absl::StatusOr<Revision> AuthzEngine::DeleteScope(absl::string_view path) {
+absl::StatusOr<Revision> AuthzEngine::DeleteScope(absl::string_view path,
+                                                  const CommitFn& commit) {
   if (path == kRootScope) {
     return absl::InvalidArgumentError("the root scope \"/\" cannot be deleted");
   }
@@ -938,12 +945,12 @@ absl::StatusOr<Revision> AuthzEngine::DeleteScope(absl::string_view path) {
   model.scopes.erase(it);
   WriteBatch batch;
   batch.Delete(kAuthzColumn, Key(kScopePrefix, path));
-  return CommitPolicy(std::move(model), batch);
+  return CommitPolicy(std::move(model), batch, commit);
 }
 
 absl::StatusOr<std::pair<std::vector<iam::v1::RoleBinding>, Revision>>
 AuthzEngine::CreateBindings(std::vector<iam::v1::RoleBinding> bindings,
-                            absl::string_view caller) {
+                            absl::string_view caller, const CommitFn& commit) {
   if (bindings.empty() || bindings.size() > kMaxBatchSize) {
     return absl::InvalidArgumentError(absl::StrCat(
         "give 1-", kMaxBatchSize, " bindings (got ", bindings.size(), ")"));
@@ -1015,12 +1022,13 @@ AuthzEngine::CreateBindings(std::vector<iam::v1::RoleBinding> bindings,
   }
   batch.Put(kAuthzColumn, kNextBindingIdKey, absl::StrCat(next_id));
   ASSIGN_OR_RETURN(Revision revision,
-                   CommitAndPublish(batch, cur->policy_, std::move(subjects)));
+                   CommitAndPublish(batch, cur->policy_, std::move(subjects), commit));
   next_binding_id_ = next_id;
   return std::make_pair(std::move(bindings), revision);
 }
 
-absl::StatusOr<Revision> AuthzEngine::DeleteBinding(absl::string_view id) {
+absl::StatusOr<Revision> AuthzEngine::DeleteBinding(absl::string_view id,
+                                                    const CommitFn& commit) {
   absl::MutexLock lock(&write_mu_);
   std::shared_ptr<const AuthzSnapshot> cur = current();
   if (cur->subjects_->bindings.Find(id) == nullptr) {
@@ -1031,11 +1039,11 @@ absl::StatusOr<Revision> AuthzEngine::DeleteBinding(absl::string_view id) {
   subjects->RemoveBinding(id);
   WriteBatch batch;
   batch.Delete(kAuthzColumn, Key(kBindPrefix, id));
-  return CommitAndPublish(batch, cur->policy_, std::move(subjects));
+  return CommitAndPublish(batch, cur->policy_, std::move(subjects), commit);
 }
 
 absl::StatusOr<Revision> AuthzEngine::DeleteBindingsOf(
-    const iam::v1::Subject& subject) {
+    const iam::v1::Subject& subject, const CommitFn& commit) {
   if (subject.kind() != iam::v1::SUBJECT_KIND_PERSON &&
       subject.kind() != iam::v1::SUBJECT_KIND_GROUP) {
     return absl::InvalidArgumentError(
@@ -1053,11 +1061,12 @@ absl::StatusOr<Revision> AuthzEngine::DeleteBindingsOf(
     batch.Delete(kAuthzColumn, Key(kBindPrefix, g.id()));
     subjects->RemoveBinding(g.id());
   }
-  return CommitAndPublish(batch, cur->policy_, std::move(subjects));
+  return CommitAndPublish(batch, cur->policy_, std::move(subjects), commit);
 }
 
 absl::StatusOr<Revision> AuthzEngine::SyncSubjects(
-    const std::vector<iam::v1::SyncSubjectRequest>& subjects, bool* changed) {
+    const std::vector<iam::v1::SyncSubjectRequest>& subjects, bool* changed,
+    const CommitFn& commit) {
   if (changed != nullptr) *changed = true;
   if (subjects.empty() || subjects.size() > kMaxBatchSize) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -1116,11 +1125,11 @@ absl::StatusOr<Revision> AuthzEngine::SyncSubjects(
   for (const iam::v1::SyncSubjectRequest& normal : normals) {
     index->SetPerson(normal, InternGroups(normal));
   }
-  return CommitAndPublish(batch, cur->policy_, std::move(index));
+  return CommitAndPublish(batch, cur->policy_, std::move(index), commit);
 }
 
 absl::StatusOr<ApplyResult> AuthzEngine::ApplyPolicy(
-    const iam::v1::PolicyDocument& doc, bool dry_run) {
+    const iam::v1::PolicyDocument& doc, bool dry_run, const CommitFn& commit) {
   std::vector<PolicyIssue> issues = ValidatePolicy(doc);
   if (!issues.empty()) {
     return absl::InvalidArgumentError(
@@ -1201,7 +1210,7 @@ absl::StatusOr<ApplyResult> AuthzEngine::ApplyPolicy(
     }
   }
   if (dry_run || result.changes.empty()) return result;
-  ASSIGN_OR_RETURN(result.revision, CommitPolicy(std::move(next), batch));
+  ASSIGN_OR_RETURN(result.revision, CommitPolicy(std::move(next), batch, commit));
   return result;
 }
 

@@ -211,24 +211,32 @@ class AuthzEngine {
                  absl::string_view scope) const;
 
   // Each write returns the revision it committed at. A rejected or failed
-  // write changes nothing.
+  // write changes nothing. Each commits through `commit` when given (the
+  // service's audited commit: the change and its audit record in one
+  // synced write), else through the store.
 
   // Creates or replaces. INVALID_ARGUMENT for a bad name.
-  absl::StatusOr<Revision> PutPermission(const iam::v1::Permission& p);
+  absl::StatusOr<Revision> PutPermission(const iam::v1::Permission& p,
+                                         const CommitFn& commit = nullptr);
   // NOT_FOUND; FAILED_PRECONDITION if a role grants it.
-  absl::StatusOr<Revision> DeletePermission(absl::string_view name);
+  absl::StatusOr<Revision> DeletePermission(absl::string_view name,
+                                            const CommitFn& commit = nullptr);
   // Creates or replaces. Unknown permissions/roles NOT_FOUND; a cycle
   // INVALID_ARGUMENT naming the path (a -> b -> a); bad names or repeated
   // entries INVALID_ARGUMENT.
-  absl::StatusOr<Revision> PutRole(const iam::v1::Role& r);
+  absl::StatusOr<Revision> PutRole(const iam::v1::Role& r,
+                                   const CommitFn& commit = nullptr);
   // NOT_FOUND; FAILED_PRECONDITION if inherited or bound.
-  absl::StatusOr<Revision> DeleteRole(absl::string_view name);
+  absl::StatusOr<Revision> DeleteRole(absl::string_view name,
+                                      const CommitFn& commit = nullptr);
   // Creates or replaces. INVALID_ARGUMENT for a bad path or "/"; the parent
   // must exist (FAILED_PRECONDITION).
-  absl::StatusOr<Revision> PutScope(const iam::v1::Scope& s);
+  absl::StatusOr<Revision> PutScope(const iam::v1::Scope& s,
+                                    const CommitFn& commit = nullptr);
   // NOT_FOUND; INVALID_ARGUMENT for "/"; FAILED_PRECONDITION if it has
   // children or bindings.
-  absl::StatusOr<Revision> DeleteScope(absl::string_view path);
+  absl::StatusOr<Revision> DeleteScope(absl::string_view path,
+                                       const CommitFn& commit = nullptr);
 
   // Assigns id, created_by=caller, created_at=now. reason required (1-500
   // chars); role and scope must exist (NOT_FOUND); subject kind/id required;
@@ -236,12 +244,14 @@ class AuthzEngine {
   // bindings. Atomic: all or nothing. Errors name the index: "bindings[3]: ".
   absl::StatusOr<std::pair<std::vector<iam::v1::RoleBinding>, Revision>>
   CreateBindings(std::vector<iam::v1::RoleBinding> bindings,
-                 absl::string_view caller);
+                 absl::string_view caller, const CommitFn& commit = nullptr);
   // NOT_FOUND.
-  absl::StatusOr<Revision> DeleteBinding(absl::string_view id);
+  absl::StatusOr<Revision> DeleteBinding(absl::string_view id,
+                                         const CommitFn& commit = nullptr);
   // Removes every binding of the subject. With none, commits nothing and
   // returns the current revision.
-  absl::StatusOr<Revision> DeleteBindingsOf(const iam::v1::Subject& subject);
+  absl::StatusOr<Revision> DeleteBindingsOf(const iam::v1::Subject& subject,
+                                            const CommitFn& commit = nullptr);
   // Upserts status and groups (1-10,000 subjects; a person listed twice:
   // the last wins). Status must not be UNSPECIFIED.
   //
@@ -253,7 +263,7 @@ class AuthzEngine {
   // thus gets a revision at least its own without another synced write.
   absl::StatusOr<Revision> SyncSubjects(
       const std::vector<iam::v1::SyncSubjectRequest>& subjects,
-      bool* changed = nullptr);
+      bool* changed = nullptr, const CommitFn& commit = nullptr);
 
   // Replaces permissions/roles/scopes with doc (validated with
   // ValidatePolicy; first issue -> INVALID_ARGUMENT); FAILED_PRECONDITION if
@@ -261,19 +271,21 @@ class AuthzEngine {
   // The diff is returned sorted by object type (permission, role, scope) and
   // name; dry_run or an empty diff writes nothing (revision 0).
   absl::StatusOr<ApplyResult> ApplyPolicy(const iam::v1::PolicyDocument& doc,
-                                          bool dry_run);
+                                          bool dry_run,
+                                          const CommitFn& commit = nullptr);
 
  private:
   AuthzEngine(Store* store, const Clock* clock);
 
   absl::Status Load();
 
-  // Commits `batch`, then publishes a snapshot of `policy` and `subjects` at
-  // the committed revision.
+  // Commits `batch` (through `commit` if set), then publishes a snapshot of
+  // `policy` and `subjects` at the committed revision.
   absl::StatusOr<Revision> CommitAndPublish(
       const WriteBatch& batch,
       std::shared_ptr<const internal::PolicyIndex> policy,
-      std::shared_ptr<const internal::SubjectIndex> subjects)
+      std::shared_ptr<const internal::SubjectIndex> subjects,
+      const CommitFn& commit)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   // Makes a snapshot of `policy` and `subjects` at `revision` the current
   // one. REQUIRES: write_mu_ held; the store holds that state at `revision`.
@@ -284,7 +296,8 @@ class AuthzEngine {
   // Commits a policy change: the model is indexed before the commit so
   // nothing can fail after it.
   absl::StatusOr<Revision> CommitPolicy(internal::PolicyModel model,
-                                        const WriteBatch& batch)
+                                        const WriteBatch& batch,
+                                        const CommitFn& commit)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   absl::InlinedVector<int32_t, 4> InternGroups(
       const iam::v1::SyncSubjectRequest& subject)

@@ -93,7 +93,8 @@ absl::StatusOr<std::unique_ptr<BadgeRegistry>> BadgeRegistry::Open(
 }
 
 absl::StatusOr<Revision> BadgeRegistry::CommitLocked(
-    std::vector<iam::v1::Badge>* changed, int64_t next_id) {
+    std::vector<iam::v1::Badge>* changed, int64_t next_id,
+    const CommitFn& commit) {
   WriteBatch batch;
   for (const iam::v1::Badge& b : *changed) {
     batch.Put(kColumn, absl::StrCat(kBadgePrefix, b.id()), b.SerializeAsString());
@@ -101,7 +102,8 @@ absl::StatusOr<Revision> BadgeRegistry::CommitLocked(
   if (next_id > 0) batch.Put(kColumn, kNextIdKey, absl::StrCat(next_id));
   // The stored copies carry no revision: it is only known after the commit,
   // and the store's own order says which write came last.
-  ASSIGN_OR_RETURN(Revision revision, store_->Commit(batch));
+  ASSIGN_OR_RETURN(Revision revision,
+                   commit ? commit(batch) : store_->Commit(batch));
   absl::MutexLock lock(&mu_);
   for (iam::v1::Badge& b : *changed) {
     b.set_revision(revision);
@@ -235,7 +237,7 @@ absl::StatusOr<iam::v1::Badge> BadgeRegistry::Resume(absl::string_view badge_id,
 
 absl::StatusOr<std::pair<std::vector<iam::v1::Badge>, Revision>>
 BadgeRegistry::ChangeAllOf(absl::string_view person_id, iam::v1::BadgeState to,
-                           absl::string_view reason) {
+                           absl::string_view reason, const CommitFn& commit) {
   if (person_id.empty()) return absl::InvalidArgumentError("person_id is required");
   RETURN_IF_ERROR(CheckReason(reason));
   absl::MutexLock write(&write_mu_);
@@ -258,18 +260,20 @@ BadgeRegistry::ChangeAllOf(absl::string_view person_id, iam::v1::BadgeState to,
     b.set_state(to);
     b.set_state_reason(std::string(reason));
   }
-  ASSIGN_OR_RETURN(Revision revision, CommitLocked(&changed, 0));
+  ASSIGN_OR_RETURN(Revision revision, CommitLocked(&changed, 0, commit));
   return std::make_pair(std::move(changed), revision);
 }
 
 absl::StatusOr<std::pair<std::vector<iam::v1::Badge>, Revision>>
-BadgeRegistry::SuspendAllOf(absl::string_view person_id, absl::string_view reason) {
-  return ChangeAllOf(person_id, iam::v1::BADGE_STATE_SUSPENDED, reason);
+BadgeRegistry::SuspendAllOf(absl::string_view person_id, absl::string_view reason,
+                   const CommitFn& commit) {
+  return ChangeAllOf(person_id, iam::v1::BADGE_STATE_SUSPENDED, reason, commit);
 }
 
 absl::StatusOr<std::pair<std::vector<iam::v1::Badge>, Revision>>
-BadgeRegistry::RevokeAllOf(absl::string_view person_id, absl::string_view reason) {
-  return ChangeAllOf(person_id, iam::v1::BADGE_STATE_REVOKED, reason);
+BadgeRegistry::RevokeAllOf(absl::string_view person_id, absl::string_view reason,
+                   const CommitFn& commit) {
+  return ChangeAllOf(person_id, iam::v1::BADGE_STATE_REVOKED, reason, commit);
 }
 
 absl::StatusOr<iam::v1::Badge> BadgeRegistry::Get(absl::string_view badge_id) const {

@@ -79,11 +79,14 @@ class BadgeRegistry {
                                         absl::string_view reason);
   // Every active badge of the person -> suspended / every badge not yet
   // final -> revoked, in one commit. Idempotent: none to change returns an
-  // empty list and revision 0.
+  // empty list and revision 0. Commits through `commit` if set (the
+  // service's audited commit), with one op per changed badge.
   absl::StatusOr<std::pair<std::vector<iam::v1::Badge>, Revision>> SuspendAllOf(
-      absl::string_view person_id, absl::string_view reason);
+      absl::string_view person_id, absl::string_view reason,
+      const CommitFn& commit = nullptr);
   absl::StatusOr<std::pair<std::vector<iam::v1::Badge>, Revision>> RevokeAllOf(
-      absl::string_view person_id, absl::string_view reason);
+      absl::string_view person_id, absl::string_view reason,
+      const CommitFn& commit = nullptr);
 
   // NOT_FOUND.
   absl::StatusOr<iam::v1::Badge> Get(absl::string_view badge_id) const;
@@ -103,7 +106,8 @@ class BadgeRegistry {
   // Commits the changed badges (and the id counter when `next_id` > 0),
   // stamps them with the revision and publishes them.
   absl::StatusOr<Revision> CommitLocked(std::vector<iam::v1::Badge>* changed,
-                                        int64_t next_id)
+                                        int64_t next_id,
+                                        const CommitFn& commit = nullptr)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   // A state change of one badge with the final-state rules.
   absl::StatusOr<iam::v1::Badge> ChangeState(absl::string_view badge_id,
@@ -111,7 +115,8 @@ class BadgeRegistry {
                                              absl::string_view reason);
   absl::StatusOr<std::pair<std::vector<iam::v1::Badge>, Revision>> ChangeAllOf(
       absl::string_view person_id, iam::v1::BadgeState to,
-      absl::string_view reason);
+      absl::string_view reason,
+      const CommitFn& commit);
   bool HasActiveLocked(absl::string_view person_id, absl::string_view except) const
       ABSL_SHARED_LOCKS_REQUIRED(mu_);
 

@@ -330,15 +330,22 @@ absl::Status BadgeServiceImpl::ChangeAllOf(grpc::CallbackServerContext* context,
                    Authorize(context, kPermBadgesWrite, action,
                              request.person_id().substr(0, 64)));
   RETURN_IF_ERROR(CheckField("person_id", request.person_id()));
-  auto changed = revoke ? deps_.badges->RevokeAllOf(request.person_id(), request.reason())
-                        : deps_.badges->SuspendAllOf(request.person_id(), request.reason());
-  std::string target = request.person_id();
-  if (changed.ok()) {
-    absl::StrAppend(&target, " (", changed->first.size(), " badges)");
-  }
-  RETURN_IF_ERROR(recorder_.Record(
+  // The badges change together with their record (one synced write); the
+  // record's target counts them (the registry commits one op per badge).
+  std::string target = absl::StrCat(request.person_id(), " (0 badges)");
+  bool committed = false;
+  CommitFn commit = [&](const WriteBatch& batch) {
+    target = absl::StrCat(request.person_id(), " (", batch.ops().size(), " badges)");
+    const audit::ChangeInfo info{caller, action, target, request.person_id(),
+                                 request.reason()};
+    return recorder_.Committing(info, &committed)(batch);
+  };
+  auto changed =
+      revoke ? deps_.badges->RevokeAllOf(request.person_id(), request.reason(), commit)
+             : deps_.badges->SuspendAllOf(request.person_id(), request.reason(), commit);
+  RETURN_IF_ERROR(recorder_.Finish(
       {caller, action, target, request.person_id(), request.reason()},
-      changed.status(), changed.ok() ? changed->second : 0));
+      changed.status(), changed.ok() ? changed->second : 0, committed));
   for (auto& b : changed->first) *response->add_badges() = std::move(b);
   response->set_revision(changed->second);
   return absl::OkStatus();

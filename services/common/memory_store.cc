@@ -31,9 +31,19 @@ absl::Status MemoryStore::ApplyLocked(const WriteBatch& batch) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<Revision> MemoryStore::Commit(const WriteBatch& batch) {
+absl::StatusOr<Revision> MemoryStore::CommitWith(const WriteBatch& batch,
+                                                 const BatchFinisher& finish) {
   absl::MutexLock lock(&mu_);
-  absl::Status s = ApplyLocked(batch);
+  if (!finish) {
+    absl::Status s = ApplyLocked(batch);
+    if (!s.ok()) return s;
+    return ++revision_;
+  }
+  WriteBatch whole = batch;
+  WriteBatch more;
+  finish(revision_ + 1, &more);
+  whole.Append(std::move(more));
+  absl::Status s = ApplyLocked(whole);
   if (!s.ok()) return s;
   return ++revision_;
 }

@@ -19,7 +19,8 @@ class MemoryStore final : public Store {
  public:
   explicit MemoryStore(std::vector<std::string> columns = DefaultColumns());
 
-  absl::StatusOr<Revision> Commit(const WriteBatch& batch) override;
+  absl::StatusOr<Revision> CommitWith(const WriteBatch& batch,
+                                      const BatchFinisher& finish) override;
   absl::Status WriteUnsynced(const WriteBatch& batch) override;
   absl::StatusOr<std::string> Get(absl::string_view column,
                                   absl::string_view key) const override;

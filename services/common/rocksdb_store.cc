@@ -292,14 +292,17 @@ rocksdb::Status AppendOps(
 
 struct RocksDbStore::Writer {
   Writer(const WriteBatch* batch,
-         std::vector<rocksdb::ColumnFamilyHandle*> families)
+         std::vector<rocksdb::ColumnFamilyHandle*> families,
+         const BatchFinisher* finish)
       : batch(batch),
         families(std::move(families)),
-        bytes(ApproximateBytes(*batch)) {}
+        bytes(ApproximateBytes(*batch)),
+        finish(finish) {}
 
   const WriteBatch* const batch;
   const std::vector<rocksdb::ColumnFamilyHandle*> families;  // one per op
   const size_t bytes;
+  const BatchFinisher* const finish;  // null or empty: none
 
   absl::CondVar cv;  // signalled when done or at the head of the queue
   // Guarded by the store's mu_.
@@ -452,11 +455,12 @@ RocksDbStore::ResolveColumns(const WriteBatch& batch) const {
   return families;
 }
 
-absl::StatusOr<Revision> RocksDbStore::Commit(const WriteBatch& batch) {
+absl::StatusOr<Revision> RocksDbStore::CommitWith(const WriteBatch& batch,
+                                                  const BatchFinisher& finish) {
   // Checked before queueing: a bad batch must not fail its group.
   ASSIGN_OR_RETURN(std::vector<rocksdb::ColumnFamilyHandle*> families,
                    ResolveColumns(batch));
-  Writer writer(&batch, std::move(families));
+  Writer writer(&batch, std::move(families), finish ? &finish : nullptr);
 
   absl::MutexLock lock(&mu_);
   writers_.push_back(&writer);
@@ -487,21 +491,33 @@ void RocksDbStore::WriteGroupLocked() {
   {
     rocksdb::WriteBatch merged(group_bytes + 64);
     rocksdb::Status s;
-    for (const Writer* w : group) {
+    for (size_t i = 0; i < group.size() && s.ok(); ++i) {
+      const Writer* w = group[i];
       s = AppendOps(*w->batch, w->families, &merged);
-      if (!s.ok()) break;
+      if (!s.ok() || w->finish == nullptr) continue;
+      WriteBatch more;
+      (*w->finish)(first + static_cast<Revision>(i), &more);
+      absl::StatusOr<std::vector<rocksdb::ColumnFamilyHandle*>> families =
+          ResolveColumns(more);
+      s = families.ok() ? AppendOps(more, *families, &merged)
+                        : rocksdb::Status::InvalidArgument(
+                              std::string(families.status().message()));
     }
     // The counter goes last, in the same batch: the data and its revision
     // are replayed together or not at all.
     if (s.ok())
       s = merged.Put(meta_, ToSlice(kRevisionKey), EncodeRevision(last));
+    bool written = false;
     if (s.ok()) {
       rocksdb::WriteOptions options;
       options.sync = true;
       s = db_->Write(options, &merged);
+      written = true;
     }
     if (!s.ok()) {
-      write_failed_.store(true);
+      // Only a failed write leaves the database in doubt; a batch that could
+      // not be built (a finisher naming an unknown column) wrote nothing.
+      if (written) write_failed_.store(true);
       std::vector<const WriteBatch*> batches;
       for (const Writer* w : group) batches.push_back(w->batch);
       status = FromRocksDb(

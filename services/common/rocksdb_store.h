@@ -74,7 +74,8 @@ class RocksDbStore final : public Store {
   RocksDbStore(const RocksDbStore&) = delete;
   RocksDbStore& operator=(const RocksDbStore&) = delete;
 
-  absl::StatusOr<Revision> Commit(const WriteBatch& batch) override;
+  absl::StatusOr<Revision> CommitWith(const WriteBatch& batch,
+                                      const BatchFinisher& finish) override;
   absl::Status WriteUnsynced(const WriteBatch& batch) override;
   absl::StatusOr<std::string> Get(absl::string_view column,
                                   absl::string_view key) const override;

@@ -377,6 +377,58 @@ TEST_P(StoreContractTest, ConcurrentCommitsGetEveryRevisionOnce) {
   EXPECT_EQ(ScanRows(store(), kAuthzColumn, "t")->size(), size_t{kTotal});
 }
 
+// A finisher learns the revision before the write and adds to it; what it
+// adds lands atomically with the batch. Concurrent plain commits group with
+// it, and each finisher sees exactly the revision its commit returns.
+TEST_P(StoreContractTest, CommitWithAddsWhatNamesTheRevisionInTheSameWrite) {
+  constexpr int kThreads = 6;
+  constexpr int kCommitsPerThread = 100;
+  std::vector<std::thread> threads;
+  std::atomic<int> mismatches{0};
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kCommitsPerThread; ++i) {
+        WriteBatch batch;
+        const std::string key = absl::StrCat("t", t, "/", i);
+        batch.Put(kAuthzColumn, key, "data");
+        if (t % 2 == 0) {  // half the writers commit plainly
+          ASSERT_TRUE(store().Commit(batch).ok());
+          continue;
+        }
+        Revision seen = 0;
+        absl::StatusOr<Revision> r = store().CommitWith(
+            batch, [&](Revision revision, WriteBatch* more) {
+              seen = revision;
+              more->Put(kAuditColumn, key, absl::StrCat(revision));
+            });
+        ASSERT_TRUE(r.ok()) << r.status();
+        if (*r != seen) ++mismatches;
+        absl::StatusOr<std::string> stamped = store().Get(kAuditColumn, key);
+        ASSERT_TRUE(stamped.ok()) << stamped.status();
+        if (*stamped != absl::StrCat(*r)) ++mismatches;
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(mismatches.load(), 0);
+  EXPECT_EQ(store().CurrentRevision(), kThreads * kCommitsPerThread);
+}
+
+TEST_P(StoreContractTest, CommitWithAFinisherNamingAnUnknownColumnWritesNothing) {
+  WriteBatch batch;
+  batch.Put(kAuthzColumn, "k", "v");
+  absl::StatusOr<Revision> r =
+      store().CommitWith(batch, [](Revision, WriteBatch* more) {
+        more->Put("no-such-column", "k", "v");
+      });
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument) << r.status();
+  EXPECT_EQ(store().Get(kAuthzColumn, "k").status().code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(store().CurrentRevision(), 0);
+  // Nothing was written, so the store still takes writes.
+  EXPECT_EQ(*Put(store(), kAuthzColumn, "k", "v"), 1);
+}
+
 std::unique_ptr<Store> MakeMemoryStore(const std::string&) {
   return std::make_unique<MemoryStore>();
 }

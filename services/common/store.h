@@ -61,6 +61,16 @@ class WriteBatch {
   std::vector<Op> ops_;
 };
 
+// Completes a batch once the revision it will commit at is known: adds what
+// must name that revision (the audit record of the change the batch makes).
+// Runs on whichever thread leads the store's group commit, while the
+// committing caller waits in CommitWith; it must not call into the store.
+using BatchFinisher = std::function<void(Revision revision, WriteBatch* more)>;
+
+// Commits a domain change's batch and returns its revision: Store::Commit,
+// or a commit that also writes the change's audit record (ChangeRecorder).
+using CommitFn = std::function<absl::StatusOr<Revision>(const WriteBatch&)>;
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -72,7 +82,15 @@ class Store {
   // is not visible now, but if its log record reached the disk before the
   // sync failed it may reappear, whole and at its revision, after a restart.
   // Callers must not acknowledge it, and should make retries idempotent.
-  virtual absl::StatusOr<Revision> Commit(const WriteBatch& batch) = 0;
+  absl::StatusOr<Revision> Commit(const WriteBatch& batch) {
+    return CommitWith(batch, nullptr);
+  }
+
+  // Like Commit; `finish` (if set) is called once with the revision before
+  // anything is written, and what it adds is applied in the same atomic,
+  // synced write. If the write then fails, none of it is applied.
+  virtual absl::StatusOr<Revision> CommitWith(const WriteBatch& batch,
+                                              const BatchFinisher& finish) = 0;
 
   // Applies `batch` atomically without waiting for sync and without taking a
   // revision. A crash may lose it. For buffered records only.

@@ -459,7 +459,7 @@ absl::StatusOr<std::pair<bool, Revision>> PasswordManager::Unlock(
 }
 
 absl::StatusOr<std::pair<bool, Revision>> PasswordManager::Revoke(
-    absl::string_view person_id) {
+    absl::string_view person_id, const CommitFn& commit) {
   RETURN_IF_ERROR(ValidatePersonId(person_id));
   absl::MutexLock lock(&LockFor(person_id));
   phantoms_.Erase(person_id);
@@ -469,7 +469,8 @@ absl::StatusOr<std::pair<bool, Revision>> PasswordManager::Revoke(
   // Even an unreadable record is deleted: revocation must not fail on it.
   WriteBatch batch;
   batch.Delete(kPasswordColumn, CredKey(person_id));
-  ASSIGN_OR_RETURN(Revision revision, store_->Commit(batch));
+  ASSIGN_OR_RETURN(Revision revision,
+                   commit ? commit(batch) : store_->Commit(batch));
   return std::make_pair(true, revision);
 }
 

@@ -127,8 +127,9 @@ class PasswordManager {
 
   // Deletes the person's password, history and lockout state. Returns
   // whether there was a password, and the revision (0 if nothing changed).
-  // Idempotent.
-  absl::StatusOr<std::pair<bool, Revision>> Revoke(absl::string_view person_id);
+  // Idempotent. Commits through `commit` if set (see AuthzEngine).
+  absl::StatusOr<std::pair<bool, Revision>> Revoke(
+      absl::string_view person_id, const CommitFn& commit = nullptr);
 
   struct CandidateReport {
     std::vector<std::string> problems;

@@ -263,12 +263,17 @@ grpc::ServerUnaryReactor* PasswordServiceImpl::RevokeCredentials(
     const std::string& id = request->person_id();
     ASSIGN_OR_RETURN(std::string caller,
                      Authorize(context, kPermPasswordsWrite, "password.revoke", id));
-    auto revoked = manager_->Revoke(id);
+    // A password that is there is deleted together with its record.
+    bool committed = false;
+    const audit::ChangeInfo info{caller, "password.revoke", id, id,
+                                 request->reason()};
+    auto revoked = manager_->Revoke(id, recorder_.Committing(info, &committed));
     std::string reason = request->reason();
     if (revoked.ok() && !revoked->first) reason += " (had no password)";
-    RETURN_IF_ERROR(recorder_.Record({caller, "password.revoke", id, id, reason},
+    RETURN_IF_ERROR(recorder_.Finish({caller, "password.revoke", id, id, reason},
                                      revoked.status(),
-                                     revoked.ok() ? revoked->second : 0));
+                                     revoked.ok() ? revoked->second : 0,
+                                     committed));
     response->set_revoked(revoked->first);
     response->set_revision(revoked->second);
     return absl::OkStatus();
