@@ -1128,42 +1128,40 @@ absl::Status Lifecycle::StepsMove(Attempt& a) {
 }
 
 absl::Status Lifecycle::StepsLeave(Attempt& a) {
+  // The bindings are listed only to report what they granted: a read, done
+  // while the person is read, before anything is removed. Bindings made
+  // after it are still removed (reported by id).
+  absl::StatusOr<std::vector<RoleBinding>> held;
+  std::thread lister([&] { held = a.ports.access->ListOf(a.person_id()); });
+  absl::Cleanup join_lister = [&] { lister.join(); };
   ASSIGN_OR_RETURN(Person person, a.ports.people->Get(a.person_id()));
   if (a.from_schedule) {
     RETURN_IF_ERROR(Applicable(a.event.type(), true, person.status(), a.person_id(), a.life));
   }
-  // The bindings are listed only to report what they granted: a read, done
-  // while the status changes. Bindings made after it are still removed
-  // (reported by id).
-  absl::StatusOr<std::vector<RoleBinding>> held;
-  std::thread lister([&] { held = a.ports.access->ListOf(a.person_id()); });
-  absl::Cleanup join_lister = [&] { lister.join(); };
-  // 1. Status first: identity pushes LEFT to authz before it commits, so
-  //    every decision from this revision on denies.
-  if (person.status() != iam::v1::PERSON_STATUS_LEFT) {
-    Person change;
-    change.set_id(person.id());
-    change.set_status(iam::v1::PERSON_STATUS_LEFT);
-    ASSIGN_OR_RETURN(auto updated, a.ports.people->Update(change, {"status"}, a.reason));
-    ++a.effects;
-    a.Saw(updated.second);
-    person = updated.first;
-    a.result().set_status_revision(updated.second);
-    a.Step(absl::StrCat("status left at revision ", updated.second,
-                        ": every decision denies from here"));
-  } else {
-    a.result().set_status_revision(person.revision());
-    a.Step("status was already left");
-  }
   std::move(join_lister).Invoke();
   ASSIGN_OR_RETURN(std::vector<RoleBinding> bindings, std::move(held));
-  // 2. Everything else at once, each one synced write (plus its audit
-  //    record) in its own service: every binding in one authz commit, the
-  //    password, the badges.
+  // Then everything at once, each one synced write (with its audit record)
+  // in its own service: the status (identity pushes LEFT to authz before it
+  // commits), every binding in one authz commit, the password, the badges.
+  // Each of them alone takes the access it covers away, so none has to wait
+  // for another: a decision denies from the first of them on.
+  const bool already_left = person.status() == iam::v1::PERSON_STATUS_LEFT;
+  Revision status_revision = person.revision();
   AccessGrants::Removed unbound;
   CredentialRevoker::Result credentials;
   BadgeRevoker::Result badges;
   std::vector<std::function<absl::StatusOr<Revision>()>> steps;
+  if (!already_left) {
+    steps.push_back([&]() -> absl::StatusOr<Revision> {
+      Person change;
+      change.set_id(person.id());
+      change.set_status(iam::v1::PERSON_STATUS_LEFT);
+      ASSIGN_OR_RETURN(auto updated, a.ports.people->Update(change, {"status"}, a.reason));
+      person = updated.first;
+      status_revision = updated.second;
+      return updated.second;
+    });
+  }
   steps.push_back([&]() -> absl::StatusOr<Revision> {
     ASSIGN_OR_RETURN(unbound, a.ports.access->UnbindAllOf(a.person_id(), a.reason));
     return unbound.revision;
@@ -1181,6 +1179,10 @@ absl::Status Lifecycle::StepsLeave(Attempt& a) {
     });
   }
   RETURN_IF_ERROR(a.RunAtOnce(steps));
+  a.result().set_status_revision(status_revision);
+  a.Step(already_left ? std::string("status was already left")
+                      : absl::StrCat("status left at revision ", status_revision,
+                                     ": every decision denies from here"));
   std::map<std::string, Grant> recorded;
   for (const Grant& g : a.life.grants()) recorded[g.binding_id()] = g;
   std::set<std::string> listed;

@@ -12,10 +12,12 @@
 //  - Order: events of one person apply in effective-time order. An event
 //    effective before the last one applied for the person is refused; due
 //    scheduled events of the person are applied before a new event.
-//  - Revocation order: Leave and Suspend change the status first (identity
-//    pushes it to authz before committing, so every Check denies from then
-//    on), then remove bindings (all of them in one authz commit), the
-//    password and badges, in parallel. Hire and Reinstate
+//  - Revocation order: Suspend changes the status first (identity pushes
+//    it to authz before committing, so every Check denies from then on),
+//    then removes bindings (all of them in one authz commit) and suspends
+//    badges, in parallel. Leave runs the status change, the binding
+//    removal, the password and the badge revocations all in parallel: each
+//    alone removes the access it covers. Hire and Reinstate
 //    make every grant first and activate the person last. So no step ever
 //    opens a window in which a decision allows what it should not.
 //  - Nothing half-applied on bad input: every check that can refuse runs
