@@ -5,7 +5,6 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "absl/synchronization/notification.h"
 
 namespace iam::audit {
 
@@ -60,22 +59,6 @@ absl::Status ChangeRecorder::Record(const ChangeInfo& info,
                                     int64_t revision) {
   return Outcome(info, result, revision,
                  log_->Append(ChangeRecord(info, result, revision)));
-}
-
-absl::Status ChangeRecorder::RecordWhile(const ChangeInfo& info,
-                                         const absl::Status& result,
-                                         int64_t revision,
-                                         const std::function<void()>& meanwhile) {
-  absl::Notification done;
-  absl::StatusOr<int64_t> appended;
-  log_->AppendThen(ChangeRecord(info, result, revision),
-                   [&](absl::StatusOr<int64_t> r) {
-                     appended = std::move(r);
-                     done.Notify();
-                   });
-  meanwhile();
-  done.WaitForNotification();
-  return Outcome(info, result, revision, appended);
 }
 
 CommitFn ChangeRecorder::Committing(const ChangeInfo& info, bool* committed) {

@@ -38,13 +38,6 @@ class ChangeRecorder {
   absl::Status Record(const ChangeInfo& info, const absl::Status& result,
                       int64_t revision);
 
-  // Like Record, but runs `meanwhile` while the record is being synced (so
-  // that a synced write it makes can share the fsync), and returns once
-  // both are done.
-  absl::Status RecordWhile(const ChangeInfo& info, const absl::Status& result,
-                           int64_t revision,
-                           const std::function<void()>& meanwhile);
-
   // A commit function for the domain call that makes the change `info`
   // describes: it writes the domain's batch and the change's SUCCESS record
   // in one synced write (AuditLog::AppendChange), so the change is never

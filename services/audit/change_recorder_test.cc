@@ -35,14 +35,12 @@ class ChangeRecorderTest : public ::testing::Test {
   std::unique_ptr<StoreAuditLog> log_;
 };
 
-TEST_F(ChangeRecorderTest, RecordWhileRunsTheOtherWriteAndRecordsTheChange) {
+TEST_F(ChangeRecorderTest, RecordWritesTheChangeWithOneRoleLabelPerRole) {
   ChangeRecorder recorder(log_.get());
-  bool ran = false;
-  absl::Status status = recorder.RecordWhile(
+  absl::Status status = recorder.Record(
       {"admin", "identity.person.update", "p-1", "p-1", "HR-7", "iam_admin,viewer"},
-      absl::OkStatus(), 42, [&] { ran = true; });
+      absl::OkStatus(), 42);
   EXPECT_TRUE(status.ok()) << status;
-  EXPECT_TRUE(ran);
   auto records = Records();
   ASSERT_EQ(records.size(), 1u);
   EXPECT_EQ(records[0].action(), "identity.person.update");
@@ -107,9 +105,9 @@ TEST_F(ChangeRecorderTest, FinishRecordsWhatNoCommittingWriteDid) {
 
 TEST_F(ChangeRecorderTest, AFailedChangeIsRecordedAsFailedAndItsErrorReturned) {
   ChangeRecorder recorder(log_.get());
-  absl::Status status = recorder.RecordWhile(
+  absl::Status status = recorder.Record(
       {"admin", "identity.person.update", "p-1", "p-1", "HR-7"},
-      absl::NotFoundError("no person p-1"), 0, [] {});
+      absl::NotFoundError("no person p-1"), 0);
   EXPECT_EQ(status.code(), absl::StatusCode::kNotFound);
   auto records = Records();
   ASSERT_EQ(records.size(), 1u);
@@ -120,9 +118,9 @@ TEST_F(ChangeRecorderTest, AFailedChangeIsRecordedAsFailedAndItsErrorReturned) {
 TEST_F(ChangeRecorderTest, AChangeThatCannotBeAuditedIsReportedUnavailable) {
   ChangeRecorder recorder(log_.get());
   store_.FailNextWrites(1);
-  absl::Status status = recorder.RecordWhile(
+  absl::Status status = recorder.Record(
       {"admin", "identity.person.update", "p-1", "p-1", "HR-7"}, absl::OkStatus(),
-      42, [] {});
+      42);
   EXPECT_EQ(status.code(), absl::StatusCode::kUnavailable);
   EXPECT_THAT(std::string(status.message()), HasSubstr("revision 42"));
   EXPECT_THAT(std::string(status.message()), HasSubstr("audit record"));

@@ -172,8 +172,9 @@ TEST_F(AuthzServiceTest, DeleteBindingsOfRemovesEveryBindingInOneCommitAndOneRec
   EXPECT_FALSE(engine_->Check("alice", "mes.work_order:view", "site/sz").allowed);
   EXPECT_TRUE(engine_->Check("bob", "mes.work_order:view", "site/sz").allowed);
 
-  // Six bindings, one commit (the audit record is written after it).
+  // Six bindings and their audit record: one synced commit.
   EXPECT_EQ(out.revision(), before + 1);
+  EXPECT_EQ(store_.CurrentRevision(), out.revision());
   auto records = Records("authz.binding.delete_of");
   ASSERT_EQ(records.size(), 1u);
   const iam::v1::AuditRecord& r = records[0];
@@ -189,6 +190,30 @@ TEST_F(AuthzServiceTest, DeleteBindingsOfRemovesEveryBindingInOneCommitAndOneRec
     if (label.key() == "role") roles.push_back(label.value());
   }
   EXPECT_THAT(roles, ElementsAre("line_lead", "viewer"));
+}
+
+TEST_F(AuthzServiceTest, AFailedWriteLeavesNeitherTheChangeNorASuccessRecord) {
+  const std::string id = Bind("alice", "viewer", "site/sz");
+  ASSERT_TRUE(audit_->Flush().ok());  // the store is idle
+  const Revision before = store_.CurrentRevision();
+  store_.FailNextWrites(1);
+  iam::v1::DeleteBindingsOfResponse out;
+  grpc::Status s = DeleteBindingsOf("admin", "alice", "HR L-2", &out);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE) << s.error_message();
+  EXPECT_THAT(BindingsOf("alice"), ElementsAre(id));
+  EXPECT_TRUE(engine_->Check("alice", "mes.work_order:view", "site/sz").allowed);
+  auto records = Records("authz.binding.delete_of");
+  ASSERT_EQ(records.size(), 1u);  // the failure, recorded once the store recovered
+  EXPECT_EQ(records[0].outcome(), iam::v1::AUDIT_OUTCOME_FAILED);
+  EXPECT_EQ(records[0].revision(), 0);
+  // A retry goes through, with its record, in one commit.
+  ASSERT_TRUE(DeleteBindingsOf("admin", "alice", "HR L-2", &out).ok());
+  EXPECT_THAT(BindingsOf("alice"), IsEmpty());
+  EXPECT_GT(out.revision(), before);
+  records = Records("authz.binding.delete_of");
+  ASSERT_EQ(records.size(), 2u);
+  EXPECT_EQ(records[1].outcome(), iam::v1::AUDIT_OUTCOME_SUCCESS);
+  EXPECT_EQ(records[1].revision(), out.revision());
 }
 
 TEST_F(AuthzServiceTest, DeleteBindingsOfLabelsTheRoleWhenThereIsOne) {

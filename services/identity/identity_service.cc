@@ -82,11 +82,15 @@ grpc::ServerUnaryReactor* IdentityServiceImpl::CreatePerson(
     SubjectSink* sink = sink_.load();
     if (sink == nullptr) return absl::UnavailableError("the server is starting; retry");
     absl::MutexLock lock(&LockFor(id));
-    auto created = registry_->Create(request->person());
+    // The person and the record of their creation: one synced write.
+    const audit::ChangeInfo info{caller, "identity.person.create", id, id,
+                                 request->reason()};
+    bool committed = false;
+    auto created =
+        registry_->Create(request->person(), recorder_.Committing(info, &committed));
     Revision revision = created.ok() ? created->second : 0;
-    RETURN_IF_ERROR(recorder_.Record(
-        {caller, "identity.person.create", id, id, request->reason()},
-        created.status(), revision));
+    RETURN_IF_ERROR(
+        recorder_.Finish(info, created.status(), revision, committed));
     {
       absl::Status synced = sink->Sync(created->first);
       if (!synced.ok()) {
@@ -146,22 +150,22 @@ grpc::ServerUnaryReactor* IdentityServiceImpl::UpdatePerson(
       }
       pre_synced = true;
     }
+    // The update and its audit record: one synced write.
+    const audit::ChangeInfo info{caller, "identity.person.update", id, id,
+                                 request->reason()};
+    bool committed = false;
     auto updated = registry_->Update(
-        request->person(),
-        std::vector<std::string>(mask.begin(), mask.end()));
+        request->person(), std::vector<std::string>(mask.begin(), mask.end()),
+        recorder_.Committing(info, &committed));
     Revision revision = updated.ok() ? updated->second : 0;
-    // The audit record and the final push to authz are independent synced
-    // writes: made together, they share the store's group commit.
+    absl::Status recorded =
+        recorder_.Finish(info, updated.status(), revision, committed);
     absl::Status synced = absl::OkStatus();
-    absl::Status recorded = recorder_.RecordWhile(
-        {caller, "identity.person.update", id, id, request->reason()},
-        updated.status(), revision, [&] {
-          if (updated.ok() || pre_synced) {
-            // Final state: the update's result, or the unchanged person if
-            // it failed after access was restricted.
-            synced = sink->Sync(updated.ok() ? updated->first : *before);
-          }
-        });
+    if (updated.ok() || pre_synced) {
+      // Final state: the update's result, or the unchanged person if it
+      // failed after access was restricted.
+      synced = sink->Sync(updated.ok() ? updated->first : *before);
+    }
     {
       if (!synced.ok() && recorded.ok()) {
         return absl::UnavailableError(absl::StrCat(
@@ -221,13 +225,15 @@ grpc::ServerUnaryReactor* IdentityServiceImpl::RecordAttestation(
           "ATTESTATION_TYPE_BACKGROUND_CHECK_PASSED");
     }
     absl::MutexLock lock(&LockFor(id));
-    auto recorded = registry_->RecordAttestation(id, request->type(), caller);
+    const std::string reason = absl::StrCat(
+        iam::v1::AttestationType_Name(request->type()), " ", request->reason());
+    const audit::ChangeInfo info{caller, "identity.person.attest", id, id, reason};
+    bool committed = false;
+    auto recorded = registry_->RecordAttestation(
+        id, request->type(), caller, recorder_.Committing(info, &committed));
     Revision revision = recorded.ok() ? recorded->second : 0;
-    RETURN_IF_ERROR(recorder_.Record(
-        {caller, "identity.person.attest", id, id,
-         absl::StrCat(iam::v1::AttestationType_Name(request->type()), " ",
-                      request->reason())},
-        recorded.status(), revision));
+    RETURN_IF_ERROR(
+        recorder_.Finish(info, recorded.status(), revision, committed));
     *response->mutable_person() = recorded->first;
     response->set_revision(revision);
     return absl::OkStatus();

@@ -366,7 +366,7 @@ PersonRegistry::PersonRegistry(Store* store, const Clock* clock,
     : store_(store), clock_(clock), people_(std::move(people)) {}
 
 absl::StatusOr<std::pair<Person, Revision>> PersonRegistry::Create(
-    Person person) {
+    Person person, const CommitFn& commit) {
   person.clear_attestations();
   person.set_revision(0);
   if (person.status() == iam::v1::PERSON_STATUS_UNSPECIFIED) {
@@ -384,11 +384,12 @@ absl::StatusOr<std::pair<Person, Revision>> PersonRegistry::Create(
   if (!person.manager_id().empty()) {
     RETURN_IF_ERROR(CheckNewManager(person.id(), person.manager_id()));
   }
-  return CommitLocked(std::move(person));
+  return CommitLocked(std::move(person), commit);
 }
 
 absl::StatusOr<std::pair<Person, Revision>> PersonRegistry::Update(
-    const Person& person, const std::vector<std::string>& update_mask) {
+    const Person& person, const std::vector<std::string>& update_mask,
+    const CommitFn& commit) {
   RETURN_IF_ERROR(ValidateName(person.id(), "id"));
   ASSIGN_OR_RETURN(const uint32_t fields, ParseUpdateMask(update_mask));
   RETURN_IF_ERROR(ValidateFields(person, fields));
@@ -403,7 +404,7 @@ absl::StatusOr<std::pair<Person, Revision>> PersonRegistry::Update(
   if (manager_changed && !updated.manager_id().empty()) {
     RETURN_IF_ERROR(CheckNewManager(updated.id(), updated.manager_id()));
   }
-  return CommitLocked(std::move(updated));
+  return CommitLocked(std::move(updated), commit);
 }
 
 absl::StatusOr<Person> PersonRegistry::Get(absl::string_view id) const {
@@ -447,7 +448,7 @@ absl::StatusOr<iam::v1::ListPeopleResponse> PersonRegistry::List(
 
 absl::StatusOr<std::pair<Person, Revision>> PersonRegistry::RecordAttestation(
     absl::string_view person_id, AttestationType type,
-    absl::string_view recorded_by) {
+    absl::string_view recorded_by, const CommitFn& commit) {
   RETURN_IF_ERROR(ValidateName(person_id, "person_id"));
   if (type == iam::v1::ATTESTATION_TYPE_UNSPECIFIED ||
       !iam::v1::AttestationType_IsValid(type)) {
@@ -472,7 +473,7 @@ absl::StatusOr<std::pair<Person, Revision>> PersonRegistry::RecordAttestation(
   attestation->set_type(type);
   attestation->set_recorded_at_unix(absl::ToUnixSeconds(clock_->Now()));
   attestation->set_recorded_by(std::string(recorded_by));
-  return CommitLocked(std::move(person));
+  return CommitLocked(std::move(person), commit);
 }
 
 std::vector<Person> PersonRegistry::All() const {
@@ -526,7 +527,7 @@ absl::Status PersonRegistry::CheckNewManager(
 }
 
 absl::StatusOr<std::pair<Person, Revision>> PersonRegistry::CommitLocked(
-    Person person) {
+    Person person, const CommitFn& commit) {
   // The stored copy carries its own revision, which is only known once the
   // commit returns. Predict it; the prediction is exact unless another writer
   // of the shared store committed in between, and never too high.
@@ -535,7 +536,8 @@ absl::StatusOr<std::pair<Person, Revision>> PersonRegistry::CommitLocked(
   const std::string key = PersonKey(person.id());
   WriteBatch batch;
   batch.Put(kIdentityColumn, key, person.SerializeAsString());
-  ASSIGN_OR_RETURN(const Revision revision, store_->Commit(batch));
+  ASSIGN_OR_RETURN(const Revision revision,
+                   commit ? commit(batch) : store_->Commit(batch));
   if (revision != predicted) {
     // Correct the stored copy. Unsynced is enough: if a crash loses the
     // correction, the copy that survives names an earlier revision than the

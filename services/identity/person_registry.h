@@ -58,7 +58,7 @@ class PersonRegistry {
   // INVALID_ARGUMENT for a field breaking the rules above, ALREADY_EXISTS for
   // a known id, FAILED_PRECONDITION for an unknown or departed manager.
   absl::StatusOr<std::pair<iam::v1::Person, Revision>> Create(
-      iam::v1::Person person);
+      iam::v1::Person person, const CommitFn& commit = nullptr);
 
   // Changes the fields of person.id() named by `update_mask` (display_name,
   // org_unit, job_code, manager_id, site, status, groups; empty means all of
@@ -69,7 +69,8 @@ class PersonRegistry {
   // manager, or for a manager cycle.
   absl::StatusOr<std::pair<iam::v1::Person, Revision>> Update(
       const iam::v1::Person& person,
-      const std::vector<std::string>& update_mask);
+      const std::vector<std::string>& update_mask,
+      const CommitFn& commit = nullptr);
 
   // The person with `id`, or NOT_FOUND.
   absl::StatusOr<iam::v1::Person> Get(absl::string_view id) const;
@@ -88,7 +89,7 @@ class PersonRegistry {
   // for an unknown person, FAILED_PRECONDITION if the person has left.
   absl::StatusOr<std::pair<iam::v1::Person, Revision>> RecordAttestation(
       absl::string_view person_id, iam::v1::AttestationType type,
-      absl::string_view recorded_by);
+      absl::string_view recorded_by, const CommitFn& commit = nullptr);
 
   // Every person, ordered by id. For reconciling other services at startup.
   std::vector<iam::v1::Person> All() const;
@@ -108,9 +109,11 @@ class PersonRegistry {
                                absl::string_view manager_id) const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
 
-  // Commits `person`, then publishes it to readers.
+  // Commits `person` (through `commit` if set), then publishes it to
+  // readers.
   absl::StatusOr<std::pair<iam::v1::Person, Revision>> CommitLocked(
-      iam::v1::Person person) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+      iam::v1::Person person, const CommitFn& commit)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
 
   Store* const store_;
   const Clock* const clock_;

@@ -147,13 +147,14 @@ PasswordManager::PolicyView PasswordManager::policy() const {
 }
 
 absl::StatusOr<Revision> PasswordManager::SetPolicy(
-    const iam::v1::PasswordPolicy& configured) {
+    const iam::v1::PasswordPolicy& configured, const CommitFn& commit) {
   absl::MutexLock write(&policy_write_mu_);
   ASSIGN_OR_RETURN(std::shared_ptr<const PolicyState> next,
                    BuildState(configured, /*defaults_only=*/false));
   WriteBatch batch;
   batch.Put(kPasswordColumn, kPolicyKey, configured.SerializeAsString());
-  ASSIGN_OR_RETURN(Revision revision, store_->Commit(batch));
+  ASSIGN_OR_RETURN(Revision revision,
+                   commit ? commit(batch) : store_->Commit(batch));
   absl::MutexLock lock(&mu_);
   state_ = std::move(next);
   return revision;
@@ -347,7 +348,7 @@ absl::Status PasswordManager::CheckHistory(const PolicyState& ps,
 absl::StatusOr<Revision> PasswordManager::Replace(
     const PolicyState& ps, absl::string_view id,
     const absl::optional<Credential>& expected, std::string new_phc,
-    bool must_change, absl::string_view changed_by) {
+    bool must_change, absl::string_view changed_by, const CommitFn& commit) {
   absl::MutexLock lock(&LockFor(id));
   ASSIGN_OR_RETURN(absl::optional<Credential> cred, Load(id));
   const bool same = expected.has_value() == cred.has_value() &&
@@ -371,14 +372,16 @@ absl::StatusOr<Revision> PasswordManager::Replace(
   if (cred) next.set_last_login_unix(cred->last_login_unix());
   WriteBatch batch;
   batch.Put(kPasswordColumn, CredKey(id), next.SerializeAsString());
-  ASSIGN_OR_RETURN(Revision revision, store_->Commit(batch));
+  ASSIGN_OR_RETURN(Revision revision,
+                   commit ? commit(batch) : store_->Commit(batch));
   phantoms_.Erase(id);
   return revision;
 }
 
 absl::StatusOr<PasswordManager::AuthOutcome> PasswordManager::ChangePassword(
     absl::string_view person_id, absl::string_view old_password,
-    absl::string_view new_password, absl::string_view source) {
+    absl::string_view new_password, absl::string_view source,
+    const CommitFn& commit) {
   RETURN_IF_ERROR(ValidatePersonId(person_id));
   RETURN_IF_ERROR(ValidateSource(source));
   ASSIGN_OR_RETURN(NormalizedPassword old_normal,
@@ -406,7 +409,7 @@ absl::StatusOr<PasswordManager::AuthOutcome> PasswordManager::ChangePassword(
   ASSIGN_OR_RETURN(std::string phc, HashPassword(new_normal.text.reveal(), ps->params));
   ASSIGN_OR_RETURN(Revision revision,
                    Replace(*ps, person_id, cred, std::move(phc),
-                           /*must_change=*/false, person_id));
+                           /*must_change=*/false, person_id, commit));
   AuthOutcome done;
   done.result = iam::v1::AUTH_RESULT_OK;
   done.detail = "password changed";
@@ -416,7 +419,7 @@ absl::StatusOr<PasswordManager::AuthOutcome> PasswordManager::ChangePassword(
 
 absl::StatusOr<Revision> PasswordManager::SetInitialPassword(
     absl::string_view person_id, absl::string_view password,
-    absl::string_view changed_by) {
+    absl::string_view changed_by, const CommitFn& commit) {
   RETURN_IF_ERROR(ValidatePersonId(person_id));
   ASSIGN_OR_RETURN(NormalizedPassword normal, NormalizePassword(password, "password"));
   ASSIGN_OR_RETURN(PersonRecord person, LookupPerson(person_id));
@@ -432,11 +435,11 @@ absl::StatusOr<Revision> PasswordManager::SetInitialPassword(
   RETURN_IF_ERROR(CheckHistory(*ps, cred, normal));
   ASSIGN_OR_RETURN(std::string phc, HashPassword(normal.text.reveal(), ps->params));
   return Replace(*ps, person_id, cred, std::move(phc), /*must_change=*/true,
-                 changed_by);
+                 changed_by, commit);
 }
 
 absl::StatusOr<std::pair<bool, Revision>> PasswordManager::Unlock(
-    absl::string_view person_id) {
+    absl::string_view person_id, const CommitFn& commit) {
   RETURN_IF_ERROR(ValidatePersonId(person_id));
   const absl::Time now = clock_->Now();
   absl::MutexLock lock(&LockFor(person_id));
@@ -454,7 +457,8 @@ absl::StatusOr<std::pair<bool, Revision>> PasswordManager::Unlock(
   SetState(FailureState{}, &*cred);
   WriteBatch batch;
   batch.Put(kPasswordColumn, CredKey(person_id), cred->SerializeAsString());
-  ASSIGN_OR_RETURN(Revision revision, store_->Commit(batch));
+  ASSIGN_OR_RETURN(Revision revision,
+                   commit ? commit(batch) : store_->Commit(batch));
   return std::make_pair(was_locked, revision);
 }
 

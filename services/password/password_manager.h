@@ -80,7 +80,8 @@ class PasswordManager {
   PolicyView policy() const;
   // Validates (INVALID_ARGUMENT listing every problem), stores and applies
   // `configured`. Existing hashes are upgraded at each person's next login.
-  absl::StatusOr<Revision> SetPolicy(const iam::v1::PasswordPolicy& configured);
+  absl::StatusOr<Revision> SetPolicy(const iam::v1::PasswordPolicy& configured,
+                                     const CommitFn& commit = nullptr);
 
   // --- Flows ---
   struct AuthOutcome {
@@ -110,7 +111,8 @@ class PasswordManager {
   absl::StatusOr<AuthOutcome> ChangePassword(absl::string_view person_id,
                                              absl::string_view old_password,
                                              absl::string_view new_password,
-                                             absl::string_view source);
+                                             absl::string_view source,
+                                             const CommitFn& commit = nullptr);
 
   // An admin sets a password the person must change at the next login;
   // clears any lockout. NOT_FOUND for an unknown person,
@@ -118,12 +120,14 @@ class PasswordManager {
   // or history rejects it.
   absl::StatusOr<Revision> SetInitialPassword(absl::string_view person_id,
                                               absl::string_view password,
-                                              absl::string_view changed_by);
+                                              absl::string_view changed_by,
+                                              const CommitFn& commit = nullptr);
 
   // Clears failures and lockout. Returns whether the person was locked out,
   // and the revision (0 if nothing was stored). NOT_FOUND when there is
   // neither a password nor a failure to clear.
-  absl::StatusOr<std::pair<bool, Revision>> Unlock(absl::string_view person_id);
+  absl::StatusOr<std::pair<bool, Revision>> Unlock(absl::string_view person_id,
+                                                   const CommitFn& commit = nullptr);
 
   // Deletes the person's password, history and lockout state. Returns
   // whether there was a password, and the revision (0 if nothing changed).
@@ -187,7 +191,8 @@ class PasswordManager {
   absl::StatusOr<Revision> Replace(const PolicyState& ps, absl::string_view id,
                                    const absl::optional<Credential>& expected,
                                    std::string new_phc, bool must_change,
-                                   absl::string_view changed_by);
+                                   absl::string_view changed_by,
+                                   const CommitFn& commit);
 
   Store* const store_;
   const Clock* const clock_;

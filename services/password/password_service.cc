@@ -187,16 +187,16 @@ grpc::ServerUnaryReactor* PasswordServiceImpl::ChangePassword(
         ASSIGN_OR_RETURN(std::string caller,
                          Authorize(context, kPermPasswordsAuthenticate,
                                    "password.change", request->source()));
+        // A committed change is stored with its audit record (one synced
+        // write); every other outcome is audited as an attempt.
+        const audit::ChangeInfo info{caller, "password.change", request->source(),
+                                     request->person_id(), "changed by the person"};
+        bool committed = false;
         absl::StatusOr<PasswordManager::AuthOutcome> outcome =
             manager_->ChangePassword(request->person_id(), request->old_password(),
-                                     request->new_password(), request->source());
-        if (outcome.ok() && outcome->revision > 0) {
-          // A committed change: audited synchronously, like every change.
-          RETURN_IF_ERROR(recorder_.Record(
-              {caller, "password.change", request->source(), request->person_id(),
-               "changed by the person"},
-              absl::OkStatus(), outcome->revision));
-        } else {
+                                     request->new_password(), request->source(),
+                                     recorder_.Committing(info, &committed));
+        if (!committed) {
           RETURN_IF_ERROR(AuditAttempt(caller, "password.change",
                                        request->person_id(), request->source(),
                                        outcome));
@@ -225,11 +225,13 @@ grpc::ServerUnaryReactor* PasswordServiceImpl::SetInitialPassword(
         const std::string& id = request->person_id();
         ASSIGN_OR_RETURN(std::string caller,
                          Authorize(context, kPermPasswordsWrite, "password.set", id));
-        absl::StatusOr<Revision> set =
-            manager_->SetInitialPassword(id, request->password(), caller);
-        RETURN_IF_ERROR(recorder_.Record(
-            {caller, "password.set", id, id, request->reason()}, set.status(),
-            set.ok() ? *set : 0));
+        const audit::ChangeInfo info{caller, "password.set", id, id,
+                                     request->reason()};
+        bool committed = false;
+        absl::StatusOr<Revision> set = manager_->SetInitialPassword(
+            id, request->password(), caller, recorder_.Committing(info, &committed));
+        RETURN_IF_ERROR(
+            recorder_.Finish(info, set.status(), set.ok() ? *set : 0, committed));
         response->set_revision(*set);
         return absl::OkStatus();
       },
@@ -245,10 +247,13 @@ grpc::ServerUnaryReactor* PasswordServiceImpl::Unlock(
     const std::string& id = request->person_id();
     ASSIGN_OR_RETURN(std::string caller,
                      Authorize(context, kPermPasswordsWrite, "password.unlock", id));
-    auto unlocked = manager_->Unlock(id);
-    RETURN_IF_ERROR(recorder_.Record(
-        {caller, "password.unlock", id, id, request->reason()}, unlocked.status(),
-        unlocked.ok() ? unlocked->second : 0));
+    const audit::ChangeInfo info{caller, "password.unlock", id, id,
+                                 request->reason()};
+    bool committed = false;
+    auto unlocked = manager_->Unlock(id, recorder_.Committing(info, &committed));
+    RETURN_IF_ERROR(recorder_.Finish(info, unlocked.status(),
+                                     unlocked.ok() ? unlocked->second : 0,
+                                     committed));
     response->set_was_locked(unlocked->first);
     response->set_revision(unlocked->second);
     return absl::OkStatus();
@@ -301,10 +306,13 @@ grpc::ServerUnaryReactor* PasswordServiceImpl::SetPasswordPolicy(
   return FinishUnaryOn(&pool_, context, [=]() -> absl::Status {
     ASSIGN_OR_RETURN(std::string caller,
                      Authorize(context, kPermPasswordsWrite, "password.policy.set", ""));
-    absl::StatusOr<Revision> set = manager_->SetPolicy(request->policy());
-    RETURN_IF_ERROR(recorder_.Record(
-        {caller, "password.policy.set", "password_policy", "", request->reason()},
-        set.status(), set.ok() ? *set : 0));
+    const audit::ChangeInfo info{caller, "password.policy.set", "password_policy",
+                                 "", request->reason()};
+    bool committed = false;
+    absl::StatusOr<Revision> set =
+        manager_->SetPolicy(request->policy(), recorder_.Committing(info, &committed));
+    RETURN_IF_ERROR(
+        recorder_.Finish(info, set.status(), set.ok() ? *set : 0, committed));
     response->set_revision(*set);
     return absl::OkStatus();
   });
