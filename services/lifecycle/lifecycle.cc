@@ -13,7 +13,6 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "absl/synchronization/notification.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "services/common/status_macros.h"
@@ -859,30 +858,21 @@ absl::StatusOr<HrEventResult> Lifecycle::Run(StoredEvent event, bool dry_run) {
   LifecycleStore::PutEvent(a.event, &batch);
   LifecycleStore::PutPerson(a.life, &batch);
   for (const StoredEvent& c : a.cancelled) LifecycleStore::PutEvent(c, &batch);
-  // The final record and the event's audit record are both synced writes
-  // that depend only on the steps being done, so they overlap: the audit
-  // record is queued first and its fsync is shared with (or runs alongside)
-  // the commit's. It carries the steps' revision. If the commit fails, the
-  // event stays APPLYING and its retry (steps idempotent) audits again.
-  absl::Notification audited;
-  absl::Status audit_status;
-  audit_log_->AppendThen(
+  // The final record and the event's audit record go in one synced write;
+  // the audit record carries its revision (the one the call returns). If
+  // that write fails, neither is stored: the event stays APPLYING and its
+  // retry (steps idempotent) finishes and audits it.
+  absl::StatusOr<audit::ChangeWritten> written = audit_log_->AppendChange(
       AuditRecordOf(a.event, absl::StrCat("lifecycle.", TypeName(a.event.type())),
                     absl::OkStatus()),
-      [&audited, &audit_status](absl::StatusOr<int64_t> appended) {
-        audit_status = appended.status();
-        audited.Notify();
-      });
-  absl::StatusOr<Revision> committed = store_->Commit(batch);
-  audited.WaitForNotification();
-  RETURN_IF_ERROR(committed.status());
-  a.Saw(*committed);
+      std::move(batch));
+  RETURN_IF_ERROR(written.status());
+  a.Saw(written->revision);
   for (const StoredEvent& c : a.cancelled) {
     Audit(c, absl::StrCat("lifecycle.", TypeName(c.type()), ".cancel"),
           absl::OkStatus())
         .IgnoreError();
   }
-  if (!audit_status.ok()) return AuditFailed(a.event, audit_status);
   return a.result();
 }
 
