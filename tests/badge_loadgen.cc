@@ -112,7 +112,8 @@ int64_t Nanos(std::chrono::steady_clock::duration d) {
 
 int Run() {
   const int people = absl::GetFlag(FLAGS_people);
-  auto started = IamdProcess::Start(NewTempDir("badge_loadgen"));
+  ScopedTempDir dir("badge_loadgen");
+  auto started = IamdProcess::Start(dir.path());
   if (!started.ok()) {
     std::cerr << started.status() << "\n";
     return 1;

@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <thread>
 
@@ -42,6 +43,16 @@ std::string NewTempDir(const std::string& name) {
     std::abort();
   }
   return pattern;
+}
+
+ScopedTempDir::~ScopedTempDir() {
+  if (keep_) {
+    std::fprintf(stderr, "kept %s\n", path_.c_str());
+    return;
+  }
+  std::error_code ignored;
+  std::filesystem::remove_all(path_, ignored);
+  std::filesystem::remove(path_ + ".port", ignored);
 }
 
 void PrepareContext(grpc::ClientContext* context, const std::string& caller,

@@ -57,6 +57,27 @@ void PrepareContext(grpc::ClientContext* context, const std::string& caller,
 // be created.
 std::string NewTempDir(const std::string& name);
 
+// A NewTempDir that is removed, with everything in it and the "<dir>.port"
+// file IamdProcess writes beside it, when this goes out of scope. For the
+// benchmarks and load tools, which run outside Bazel and so write to a /tmp
+// that nobody cleans. Declare it before the IamdProcess that uses it, so the
+// server is gone before its directory is.
+class ScopedTempDir {
+ public:
+  explicit ScopedTempDir(const std::string& name) : path_(NewTempDir(name)) {}
+  ~ScopedTempDir();
+  ScopedTempDir(const ScopedTempDir&) = delete;
+  ScopedTempDir& operator=(const ScopedTempDir&) = delete;
+
+  const std::string& path() const { return path_; }
+  // Leaves the directory in place (to look at after a failure) and says so.
+  void Keep() { keep_ = true; }
+
+ private:
+  const std::string path_;
+  bool keep_ = false;
+};
+
 // Path of a runfile such as "services/iamd/iamd".
 std::string Runfile(const std::string& path);
 

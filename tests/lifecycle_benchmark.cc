@@ -109,7 +109,8 @@ double Percentile(std::vector<double> v, double p) {
 }
 
 void BM_Leave(benchmark::State& state) {
-  auto iamd = IamdProcess::Start(NewTempDir("bench_leave"));
+  ScopedTempDir dir("bench_leave");
+  auto iamd = IamdProcess::Start(dir.path());
   if (!iamd.ok()) {
     state.SkipWithError(std::string(iamd.status().message()).c_str());
     return;
@@ -187,7 +188,8 @@ std::string WriteExport(const std::string& dir, int rows) {
 }
 
 void BM_HrImport(benchmark::State& state) {
-  const std::string dir = NewTempDir("bench_import");
+  ScopedTempDir scoped("bench_import");
+  const std::string& dir = scoped.path();
   auto iamd = IamdProcess::Start(dir + "/data");
   if (!iamd.ok()) {
     state.SkipWithError(std::string(iamd.status().message()).c_str());
@@ -205,6 +207,7 @@ void BM_HrImport(benchmark::State& state) {
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     if (rc != 0) {
+      scoped.Keep();
       state.SkipWithError(absl::StrCat("iamctl hr import failed; see ", dir,
                                        "/report.txt").c_str());
       return;

@@ -312,9 +312,8 @@ int Run() {
     flags.push_back(
         absl::StrCat("--password_hash_sched_idle=", absl::GetFlag(FLAGS_hash_sched_idle)));
   }
-  // A fresh data directory even if an old run left one under a reused pid.
-  auto started = IamdProcess::Start(
-      NewTempDir(absl::StrCat("password_load-", absl::ToUnixNanos(absl::Now()))), flags);
+  ScopedTempDir dir("password_load");
+  auto started = IamdProcess::Start(dir.path(), flags);
   if (!started.ok()) {
     std::cerr << started.status() << "\n";
     return 1;
