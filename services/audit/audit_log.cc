@@ -1,5 +1,7 @@
 #include "services/audit/audit_log.h"
 
+#include <pthread.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <iterator>
@@ -494,11 +496,24 @@ StoreAuditLog::StoreAuditLog(Store* store, const Clock* clock,
     index_queue_last_ = indexed;
     index_writing_last_ = indexed;
   }
-  completer_ = std::thread([this] { CompleterLoop(); });
-  writer_ = std::thread([this] { WriterLoop(); });
-  indexer_ = std::thread([this] { IndexerLoop(); });
+  // Named for top, perf and /proc (at most 15 characters).
+  completer_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "audit-complete");
+    CompleterLoop();
+  });
+  writer_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "audit-writer");
+    WriterLoop();
+  });
+  indexer_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "audit-indexer");
+    IndexerLoop();
+  });
   if (options_.retention > absl::ZeroDuration()) {
-    pruner_ = std::thread([this] { PruneLoop(); });
+    pruner_ = std::thread([this] {
+      pthread_setname_np(pthread_self(), "audit-pruner");
+      PruneLoop();
+    });
   }
 }
 
