@@ -180,7 +180,8 @@ absl::StatusOr<iam::v1::Badge> BadgeRegistry::Issue(const IssueRequest& request)
 }
 
 absl::StatusOr<iam::v1::Badge> BadgeRegistry::ChangeState(
-    absl::string_view badge_id, iam::v1::BadgeState to, absl::string_view reason) {
+    absl::string_view badge_id, iam::v1::BadgeState to, absl::string_view reason,
+    const CommitFn& commit) {
   RETURN_IF_ERROR(CheckReason(reason));
   absl::MutexLock write(&write_mu_);
   std::vector<iam::v1::Badge> changed;
@@ -216,23 +217,23 @@ absl::StatusOr<iam::v1::Badge> BadgeRegistry::ChangeState(
   }
   changed[0].set_state(to);
   changed[0].set_state_reason(std::string(reason));
-  RETURN_IF_ERROR(CommitLocked(&changed, 0).status());
+  RETURN_IF_ERROR(CommitLocked(&changed, 0, commit).status());
   return changed[0];
 }
 
 absl::StatusOr<iam::v1::Badge> BadgeRegistry::ReportLost(absl::string_view badge_id,
-                                                         absl::string_view reason) {
-  return ChangeState(badge_id, iam::v1::BADGE_STATE_LOST, reason);
+    absl::string_view reason, const CommitFn& commit) {
+  return ChangeState(badge_id, iam::v1::BADGE_STATE_LOST, reason, commit);
 }
 
 absl::StatusOr<iam::v1::Badge> BadgeRegistry::Revoke(absl::string_view badge_id,
-                                                     absl::string_view reason) {
-  return ChangeState(badge_id, iam::v1::BADGE_STATE_REVOKED, reason);
+    absl::string_view reason, const CommitFn& commit) {
+  return ChangeState(badge_id, iam::v1::BADGE_STATE_REVOKED, reason, commit);
 }
 
 absl::StatusOr<iam::v1::Badge> BadgeRegistry::Resume(absl::string_view badge_id,
-                                                     absl::string_view reason) {
-  return ChangeState(badge_id, iam::v1::BADGE_STATE_ACTIVE, reason);
+    absl::string_view reason, const CommitFn& commit) {
+  return ChangeState(badge_id, iam::v1::BADGE_STATE_ACTIVE, reason, commit);
 }
 
 absl::StatusOr<std::pair<std::vector<iam::v1::Badge>, Revision>>

@@ -69,14 +69,19 @@ class BadgeRegistry {
   // Lost: at once and for good. NOT_FOUND; FAILED_PRECONDITION if already
   // lost or revoked.
   absl::StatusOr<iam::v1::Badge> ReportLost(absl::string_view badge_id,
-                                            absl::string_view reason);
+                                            absl::string_view reason,
+      const CommitFn& commit = nullptr);
   // Revoked: for good. NOT_FOUND; FAILED_PRECONDITION if already final.
+  // (These three commit through `commit` if set: the service's audited
+  // commit.)
   absl::StatusOr<iam::v1::Badge> Revoke(absl::string_view badge_id,
-                                        absl::string_view reason);
+                                        absl::string_view reason,
+      const CommitFn& commit = nullptr);
   // Suspended -> active. NOT_FOUND; FAILED_PRECONDITION unless suspended,
   // if expired, or if the person has another active badge.
   absl::StatusOr<iam::v1::Badge> Resume(absl::string_view badge_id,
-                                        absl::string_view reason);
+                                        absl::string_view reason,
+      const CommitFn& commit = nullptr);
   // Every active badge of the person -> suspended / every badge not yet
   // final -> revoked, in one commit. Idempotent: none to change returns an
   // empty list and revision 0. Commits through `commit` if set (the
@@ -112,7 +117,8 @@ class BadgeRegistry {
   // A state change of one badge with the final-state rules.
   absl::StatusOr<iam::v1::Badge> ChangeState(absl::string_view badge_id,
                                              iam::v1::BadgeState to,
-                                             absl::string_view reason);
+                                             absl::string_view reason,
+                                             const CommitFn& commit);
   absl::StatusOr<std::pair<std::vector<iam::v1::Badge>, Revision>> ChangeAllOf(
       absl::string_view person_id, iam::v1::BadgeState to,
       absl::string_view reason,

@@ -182,6 +182,25 @@ grpc::ServerUnaryReactor* BadgeServiceImpl::GetDoorListDelta(
   });
 }
 
+absl::Status BadgeServiceImpl::AuditedBadgeChange(
+    absl::string_view caller, absl::string_view action, absl::string_view badge_id,
+    absl::string_view reason,
+    const std::function<absl::StatusOr<iam::v1::Badge>(const CommitFn&)>& change,
+    iam::v1::BadgeResponse* response) {
+  // A badge never changes hands, so its person is known before the change;
+  // the change and its record then go in one synced write.
+  absl::StatusOr<iam::v1::Badge> before = deps_.badges->Get(badge_id);
+  const std::string person = before.ok() ? before->person_id() : "";
+  const audit::ChangeInfo info{caller, action, badge_id, person, reason};
+  bool committed = false;
+  absl::StatusOr<iam::v1::Badge> result = change(recorder_.Committing(info, &committed));
+  Revision revision = result.ok() ? result->revision() : 0;
+  RETURN_IF_ERROR(recorder_.Finish(info, result.status(), revision, committed));
+  *response->mutable_badge() = *result;
+  response->set_revision(revision);
+  return absl::OkStatus();
+}
+
 absl::Status BadgeServiceImpl::RecordBadgeChange(
     absl::string_view caller, absl::string_view action, absl::string_view target,
     absl::string_view reason, const absl::StatusOr<iam::v1::Badge>& result,
@@ -287,9 +306,12 @@ grpc::ServerUnaryReactor* BadgeServiceImpl::ReportBadgeLost(
                      Authorize(context, kPermBadgesWrite, "badge.lost",
                                request->badge_id().substr(0, 64)));
     RETURN_IF_ERROR(CheckField("badge_id", request->badge_id()));
-    return RecordBadgeChange(caller, "badge.lost", request->badge_id(), request->reason(),
-                             deps_.badges->ReportLost(request->badge_id(), request->reason()),
-                             response);
+    return AuditedBadgeChange(
+        caller, "badge.lost", request->badge_id(), request->reason(),
+        [&](const CommitFn& commit) {
+          return deps_.badges->ReportLost(request->badge_id(), request->reason(), commit);
+        },
+        response);
   });
 }
 
@@ -301,9 +323,12 @@ grpc::ServerUnaryReactor* BadgeServiceImpl::RevokeBadge(
                      Authorize(context, kPermBadgesWrite, "badge.revoke",
                                request->badge_id().substr(0, 64)));
     RETURN_IF_ERROR(CheckField("badge_id", request->badge_id()));
-    return RecordBadgeChange(caller, "badge.revoke", request->badge_id(), request->reason(),
-                             deps_.badges->Revoke(request->badge_id(), request->reason()),
-                             response);
+    return AuditedBadgeChange(
+        caller, "badge.revoke", request->badge_id(), request->reason(),
+        [&](const CommitFn& commit) {
+          return deps_.badges->Revoke(request->badge_id(), request->reason(), commit);
+        },
+        response);
   });
 }
 
@@ -315,9 +340,12 @@ grpc::ServerUnaryReactor* BadgeServiceImpl::ResumeBadge(
                      Authorize(context, kPermBadgesWrite, "badge.resume",
                                request->badge_id().substr(0, 64)));
     RETURN_IF_ERROR(CheckField("badge_id", request->badge_id()));
-    return RecordBadgeChange(caller, "badge.resume", request->badge_id(), request->reason(),
-                             deps_.badges->Resume(request->badge_id(), request->reason()),
-                             response);
+    return AuditedBadgeChange(
+        caller, "badge.resume", request->badge_id(), request->reason(),
+        [&](const CommitFn& commit) {
+          return deps_.badges->Resume(request->badge_id(), request->reason(), commit);
+        },
+        response);
   });
 }
 

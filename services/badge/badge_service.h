@@ -13,6 +13,7 @@
 #define IAM_SERVICES_BADGE_BADGE_SERVICE_H_
 
 #include <atomic>
+#include <functional>
 #include <string>
 
 #include "proto/iam/v1/badge.grpc.pb.h"
@@ -119,6 +120,13 @@ class BadgeServiceImpl final : public iam::v1::BadgeService::CallbackService {
                                         absl::string_view action,
                                         absl::string_view target);
   // Audits a one-badge change and fills the response.
+  // Runs `change` (a state change of one badge) with a commit that stores
+  // it with its audit record, and answers with the badge.
+  absl::Status AuditedBadgeChange(
+      absl::string_view caller, absl::string_view action, absl::string_view badge_id,
+      absl::string_view reason,
+      const std::function<absl::StatusOr<iam::v1::Badge>(const CommitFn&)>& change,
+      iam::v1::BadgeResponse* response);
   absl::Status RecordBadgeChange(absl::string_view caller, absl::string_view action,
                                  absl::string_view target, absl::string_view reason,
                                  const absl::StatusOr<iam::v1::Badge>& result,
