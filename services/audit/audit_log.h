@@ -103,7 +103,9 @@ class AuditLog {
   // that write commits at (the revision the change is acknowledged with).
   // So a change is never stored without its record, and costs one synced
   // round, not a commit followed by an Append. If the write fails, neither
-  // is applied. `done` runs as AppendThen's does.
+  // is applied. `done` runs as AppendThen's does. Change records are
+  // chained last in their write, so one may take a higher sequence than a
+  // record appended after it that went into the same write.
   virtual void AppendChangeThen(iam::v1::AuditRecord record, WriteBatch change,
                                 ChangeCallback done) = 0;
   // AppendChangeThen, waiting for the outcome.
