@@ -225,7 +225,8 @@ TEST_F(LifecycleTest, InterruptedLeaveDeniesAtOnceAndResumesOnRetry) {
   auto r = Leave("e-2", "p-1");
   EXPECT_EQ(r.status().code(), absl::StatusCode::kUnavailable);
   EXPECT_NE(r.status().message().find("applied part way"), std::string::npos);
-  // Status went first: nothing is allowed any more.
+  // The status changed alongside the failed unbinding: nothing is allowed
+  // any more.
   EXPECT_FALSE(fake_.Allows("p-1", "line_lead", "site/sz"));
   auto stored = lifecycle_->GetEvent("e-2");
   ASSERT_TRUE(stored.ok());
