@@ -547,6 +547,18 @@ void StoreAuditLog::Enqueue(Pending pending) {
 
 namespace {
 
+// Moves the elements of `from` to the end of `*to` (just a move when `*to`
+// is empty).
+template <typename T>
+void MoveAppend(std::vector<T> from, std::vector<T>* to) {
+  if (to->empty()) {
+    *to = std::move(from);
+    return;
+  }
+  to->insert(to->end(), std::make_move_iterator(from.begin()),
+             std::make_move_iterator(from.end()));
+}
+
 // Starts an asynchronous call with a callback that stores its result, and
 // waits for that result.
 template <typename Result>
@@ -992,12 +1004,7 @@ void StoreAuditLog::WriteWork(std::vector<Pending>& work, bool final) {
 void StoreAuditLog::QueueIndexKeys(IndexEntries entries, int64_t last) {
   absl::MutexLock lock(&index_mu_);
   if (index_queue_last_ <= index_writing_last_) index_tail_since_ = absl::Now();
-  if (index_tail_.empty()) {
-    index_tail_ = std::move(entries);
-  } else {
-    index_tail_.insert(index_tail_.end(), std::make_move_iterator(entries.begin()),
-                       std::make_move_iterator(entries.end()));
-  }
+  MoveAppend(std::move(entries), &index_tail_);
   index_queue_last_ = std::max(index_queue_last_, last);
 }
 
@@ -1005,6 +1012,13 @@ StoreAuditLog::IndexView StoreAuditLog::ViewIndex(std::string prefix) const {
   IndexView view;
   view.prefix = std::move(prefix);
   if (view.prefix.empty()) return view;
+  // A record lists each prefix once, so no sequence repeats.
+  auto collect = [&view](const IndexEntries& entries,
+                         std::vector<int64_t>* out) {
+    for (const auto& [p, seq] : entries) {
+      if (p == view.prefix) out->push_back(seq);
+    }
+  };
   std::shared_ptr<const IndexEntries> writing;
   std::vector<int64_t> newer;
   {
@@ -1012,17 +1026,10 @@ StoreAuditLog::IndexView StoreAuditLog::ViewIndex(std::string prefix) const {
     view.indexed = indexed_.load();
     view.memory_last = index_queue_last_;
     writing = index_writing_;
-    for (const auto& [p, seq] : index_tail_) {
-      if (p == view.prefix) newer.push_back(seq);
-    }
+    collect(index_tail_, &newer);
   }
-  // The older part, immutable once published, outside the lock. (A record
-  // lists each prefix once, so no sequence repeats.)
-  if (writing != nullptr) {
-    for (const auto& [p, seq] : *writing) {
-      if (p == view.prefix) view.sequences.push_back(seq);
-    }
-  }
+  // The older part, immutable once published, outside the lock.
+  if (writing != nullptr) collect(*writing, &view.sequences);
   view.sequences.insert(view.sequences.end(), newer.begin(), newer.end());
   return view;
 }
@@ -1059,14 +1066,10 @@ void StoreAuditLog::IndexerLoop() {
       if (last > index_writing_last_) {
         // The tail joins what is being written (after a failed write, the
         // entries that failed stay in it).
-        std::shared_ptr<IndexEntries> next;
-        if (index_writing_ == nullptr) {
-          next = std::make_shared<IndexEntries>(std::move(index_tail_));
-        } else {
-          next = std::make_shared<IndexEntries>(*index_writing_);
-          next->insert(next->end(), std::make_move_iterator(index_tail_.begin()),
-                       std::make_move_iterator(index_tail_.end()));
-        }
+        auto next = index_writing_ == nullptr
+                        ? std::make_shared<IndexEntries>()
+                        : std::make_shared<IndexEntries>(*index_writing_);
+        MoveAppend(std::move(index_tail_), next.get());
         index_tail_.clear();
         index_writing_ = std::move(next);
         index_writing_last_ = last;
@@ -1125,13 +1128,7 @@ void StoreAuditLog::IndexerLoop() {
 void StoreAuditLog::Complete(std::vector<Completion> completions) {
   if (completions.empty()) return;
   absl::MutexLock lock(&completion_mu_);
-  if (completions_.empty()) {
-    completions_ = std::move(completions);
-    return;
-  }
-  completions_.insert(completions_.end(),
-                      std::make_move_iterator(completions.begin()),
-                      std::make_move_iterator(completions.end()));
+  MoveAppend(std::move(completions), &completions_);
 }
 
 void StoreAuditLog::CompleterLoop() {

@@ -705,8 +705,7 @@ std::shared_ptr<const PolicyIndex> AuthzEngine::BuildIndex(PolicyModel model) {
 absl::StatusOr<Revision> AuthzEngine::CommitAndPublish(
     const WriteBatch& batch, std::shared_ptr<const PolicyIndex> policy,
     std::shared_ptr<const SubjectIndex> subjects, const CommitFn& commit) {
-  ASSIGN_OR_RETURN(Revision revision,
-                   commit ? commit(batch) : store_->Commit(batch));
+  ASSIGN_OR_RETURN(Revision revision, CommitThrough(commit, *store_, batch));
   Publish(revision, std::move(policy), std::move(subjects));
   return revision;
 }

@@ -102,8 +102,7 @@ absl::StatusOr<Revision> BadgeRegistry::CommitLocked(
   if (next_id > 0) batch.Put(kColumn, kNextIdKey, absl::StrCat(next_id));
   // The stored copies carry no revision: it is only known after the commit,
   // and the store's own order says which write came last.
-  ASSIGN_OR_RETURN(Revision revision,
-                   commit ? commit(batch) : store_->Commit(batch));
+  ASSIGN_OR_RETURN(Revision revision, CommitThrough(commit, *store_, batch));
   absl::MutexLock lock(&mu_);
   for (iam::v1::Badge& b : *changed) {
     b.set_revision(revision);
@@ -267,13 +266,13 @@ BadgeRegistry::ChangeAllOf(absl::string_view person_id, iam::v1::BadgeState to,
 
 absl::StatusOr<std::pair<std::vector<iam::v1::Badge>, Revision>>
 BadgeRegistry::SuspendAllOf(absl::string_view person_id, absl::string_view reason,
-                   const CommitFn& commit) {
+                            const CommitFn& commit) {
   return ChangeAllOf(person_id, iam::v1::BADGE_STATE_SUSPENDED, reason, commit);
 }
 
 absl::StatusOr<std::pair<std::vector<iam::v1::Badge>, Revision>>
 BadgeRegistry::RevokeAllOf(absl::string_view person_id, absl::string_view reason,
-                   const CommitFn& commit) {
+                           const CommitFn& commit) {
   return ChangeAllOf(person_id, iam::v1::BADGE_STATE_REVOKED, reason, commit);
 }
 

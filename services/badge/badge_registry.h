@@ -66,22 +66,23 @@ class BadgeRegistry {
   // an active badge. The person's status is the caller's to check.
   absl::StatusOr<iam::v1::Badge> Issue(const IssueRequest& request);
 
+  // ReportLost, Revoke and Resume commit through `commit` if set (the
+  // service's audited commit).
+  //
   // Lost: at once and for good. NOT_FOUND; FAILED_PRECONDITION if already
   // lost or revoked.
   absl::StatusOr<iam::v1::Badge> ReportLost(absl::string_view badge_id,
                                             absl::string_view reason,
-      const CommitFn& commit = nullptr);
+                                            const CommitFn& commit = nullptr);
   // Revoked: for good. NOT_FOUND; FAILED_PRECONDITION if already final.
-  // (These three commit through `commit` if set: the service's audited
-  // commit.)
   absl::StatusOr<iam::v1::Badge> Revoke(absl::string_view badge_id,
                                         absl::string_view reason,
-      const CommitFn& commit = nullptr);
+                                        const CommitFn& commit = nullptr);
   // Suspended -> active. NOT_FOUND; FAILED_PRECONDITION unless suspended,
   // if expired, or if the person has another active badge.
   absl::StatusOr<iam::v1::Badge> Resume(absl::string_view badge_id,
                                         absl::string_view reason,
-      const CommitFn& commit = nullptr);
+                                        const CommitFn& commit = nullptr);
   // Every active badge of the person -> suspended / every badge not yet
   // final -> revoked, in one commit. Idempotent: none to change returns an
   // empty list and revision 0. Commits through `commit` if set (the

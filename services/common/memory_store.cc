@@ -34,16 +34,16 @@ absl::Status MemoryStore::ApplyLocked(const WriteBatch& batch) {
 absl::StatusOr<Revision> MemoryStore::CommitWith(const WriteBatch& batch,
                                                  const BatchFinisher& finish) {
   absl::MutexLock lock(&mu_);
-  if (!finish) {
-    absl::Status s = ApplyLocked(batch);
-    if (!s.ok()) return s;
-    return ++revision_;
+  absl::Status s;
+  if (finish) {
+    WriteBatch whole = batch;
+    WriteBatch more;
+    finish(revision_ + 1, &more);
+    whole.Append(std::move(more));
+    s = ApplyLocked(whole);
+  } else {
+    s = ApplyLocked(batch);
   }
-  WriteBatch whole = batch;
-  WriteBatch more;
-  finish(revision_ + 1, &more);
-  whole.Append(std::move(more));
-  absl::Status s = ApplyLocked(whole);
   if (!s.ok()) return s;
   return ++revision_;
 }

@@ -67,9 +67,6 @@ class WriteBatch {
 // committing caller waits in CommitWith; it must not call into the store.
 using BatchFinisher = std::function<void(Revision revision, WriteBatch* more)>;
 
-// Commits a domain change's batch and returns its revision: Store::Commit,
-// or a commit that also writes the change's audit record (ChangeRecorder).
-using CommitFn = std::function<absl::StatusOr<Revision>(const WriteBatch&)>;
 
 class Store {
  public:
@@ -117,6 +114,18 @@ class Store {
   // The revision of the last committed batch (0 for a new store).
   virtual Revision CurrentRevision() const = 0;
 };
+
+// Commits a domain change's batch and returns its revision: Store::Commit,
+// or a commit that also writes the change's audit record (ChangeRecorder).
+using CommitFn = std::function<absl::StatusOr<Revision>(const WriteBatch&)>;
+
+// Commits `batch` through `commit` when it is set, else through `store`:
+// for domain writes that take an optional CommitFn.
+inline absl::StatusOr<Revision> CommitThrough(const CommitFn& commit,
+                                              Store& store,
+                                              const WriteBatch& batch) {
+  return commit ? commit(batch) : store.Commit(batch);
+}
 
 }  // namespace iam
 

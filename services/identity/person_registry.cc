@@ -537,7 +537,7 @@ absl::StatusOr<std::pair<Person, Revision>> PersonRegistry::CommitLocked(
   WriteBatch batch;
   batch.Put(kIdentityColumn, key, person.SerializeAsString());
   ASSIGN_OR_RETURN(const Revision revision,
-                   commit ? commit(batch) : store_->Commit(batch));
+                   CommitThrough(commit, *store_, batch));
   if (revision != predicted) {
     // Correct the stored copy. Unsynced is enough: if a crash loses the
     // correction, the copy that survives names an earlier revision than the

@@ -153,8 +153,7 @@ absl::StatusOr<Revision> PasswordManager::SetPolicy(
                    BuildState(configured, /*defaults_only=*/false));
   WriteBatch batch;
   batch.Put(kPasswordColumn, kPolicyKey, configured.SerializeAsString());
-  ASSIGN_OR_RETURN(Revision revision,
-                   commit ? commit(batch) : store_->Commit(batch));
+  ASSIGN_OR_RETURN(Revision revision, CommitThrough(commit, *store_, batch));
   absl::MutexLock lock(&mu_);
   state_ = std::move(next);
   return revision;
@@ -372,8 +371,7 @@ absl::StatusOr<Revision> PasswordManager::Replace(
   if (cred) next.set_last_login_unix(cred->last_login_unix());
   WriteBatch batch;
   batch.Put(kPasswordColumn, CredKey(id), next.SerializeAsString());
-  ASSIGN_OR_RETURN(Revision revision,
-                   commit ? commit(batch) : store_->Commit(batch));
+  ASSIGN_OR_RETURN(Revision revision, CommitThrough(commit, *store_, batch));
   phantoms_.Erase(id);
   return revision;
 }
@@ -457,8 +455,7 @@ absl::StatusOr<std::pair<bool, Revision>> PasswordManager::Unlock(
   SetState(FailureState{}, &*cred);
   WriteBatch batch;
   batch.Put(kPasswordColumn, CredKey(person_id), cred->SerializeAsString());
-  ASSIGN_OR_RETURN(Revision revision,
-                   commit ? commit(batch) : store_->Commit(batch));
+  ASSIGN_OR_RETURN(Revision revision, CommitThrough(commit, *store_, batch));
   return std::make_pair(was_locked, revision);
 }
 
@@ -473,8 +470,7 @@ absl::StatusOr<std::pair<bool, Revision>> PasswordManager::Revoke(
   // Even an unreadable record is deleted: revocation must not fail on it.
   WriteBatch batch;
   batch.Delete(kPasswordColumn, CredKey(person_id));
-  ASSIGN_OR_RETURN(Revision revision,
-                   commit ? commit(batch) : store_->Commit(batch));
+  ASSIGN_OR_RETURN(Revision revision, CommitThrough(commit, *store_, batch));
   return std::make_pair(true, revision);
 }
 
