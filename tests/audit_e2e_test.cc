@@ -73,8 +73,11 @@ class AuditE2eTest : public ::testing::Test {
 TEST_F(AuditE2eTest, TailResumesWithoutGapsOrDuplicates) {
   for (int i = 0; i < 3; ++i) CreatePerson(absl::StrCat("p-t", i), "T-1");
   int64_t next = 0;
-  std::vector<iam::v1::AuditRecord> first = TailFor(1, 3, &next);
-  ASSERT_EQ(first.size(), 3u);
+  // The bootstrap admin's creation at first start comes first.
+  std::vector<iam::v1::AuditRecord> first = TailFor(1, 4, &next);
+  ASSERT_EQ(first.size(), 4u);
+  EXPECT_EQ(first[0].target(), "admin");
+  EXPECT_EQ(first[0].caller(), "svc:iamd");
   for (int i = 3; i < 6; ++i) CreatePerson(absl::StrCat("p-t", i), "T-1");
   std::vector<iam::v1::AuditRecord> second = TailFor(next, 3, &next);
   ASSERT_EQ(second.size(), 3u);
@@ -87,8 +90,32 @@ TEST_F(AuditE2eTest, TailResumesWithoutGapsOrDuplicates) {
       targets.insert(r.target());
     }
   }
-  EXPECT_EQ(targets.size(), 6u);
-  EXPECT_EQ(first[0].reason(), "T-1");  // decrypted for the reader
+  EXPECT_EQ(targets.size(), 7u);
+  EXPECT_EQ(first[1].reason(), "T-1");  // decrypted for the reader
+}
+
+TEST_F(AuditE2eTest, TheFirstStartsChangesAreEachRecordedByTheServer) {
+  grpc::ClientContext ctx;
+  PrepareContext(&ctx, "admin");
+  iam::v1::QueryAuditRequest req;
+  req.set_caller("svc:iamd");
+  req.set_page_size(100);
+  iam::v1::QueryAuditResponse resp;
+  grpc::Status s = audit_->Query(&ctx, req, &resp);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  std::set<std::string> actions;
+  for (const auto& r : resp.records()) {
+    EXPECT_EQ(r.outcome(), iam::v1::AUDIT_OUTCOME_SUCCESS) << r.action();
+    EXPECT_GT(r.revision(), 0) << r.action();
+    actions.insert(r.action());
+  }
+  // The sample policy, the server principal and the admin with their
+  // bindings, the password policy and the key areas.
+  for (const char* action :
+       {"authz.policy.apply", "authz.subject.sync", "authz.binding.create",
+        "identity.person.create", "password.policy.set", "badge.areas.apply"}) {
+    EXPECT_TRUE(actions.count(action)) << action;
+  }
 }
 
 TEST_F(AuditE2eTest, BadRequestsAreRefused) {

@@ -61,15 +61,32 @@ absl::Status ChangeRecorder::Record(const ChangeInfo& info,
                  log_->Append(ChangeRecord(info, result, revision)));
 }
 
+absl::StatusOr<Revision> ChangeRecorder::WriteWithRecord(
+    const ChangeInfo& info, const WriteBatch& batch, bool* committed) {
+  absl::StatusOr<ChangeWritten> written =
+      log_->AppendChange(ChangeRecord(info, absl::OkStatus(), 0), batch);
+  if (!written.ok()) return written.status();
+  *committed = true;
+  return written->revision;
+}
+
 CommitFn ChangeRecorder::Committing(const ChangeInfo& info, bool* committed) {
   *committed = false;
-  return [this, &info, committed](const WriteBatch& batch)
-             -> absl::StatusOr<Revision> {
-    absl::StatusOr<ChangeWritten> written = log_->AppendChange(
-        ChangeRecord(info, absl::OkStatus(), 0), batch);
-    if (!written.ok()) return written.status();
-    *committed = true;
-    return written->revision;
+  return [this, &info, committed](const WriteBatch& batch) {
+    return WriteWithRecord(info, batch, committed);
+  };
+}
+
+NamedCommitFn ChangeRecorder::CommittingNamed(const ChangeInfo& info,
+                                              bool* committed,
+                                              std::string* named) {
+  *committed = false;
+  return [this, &info, committed, named](const WriteBatch& batch,
+                                         absl::string_view name) {
+    *named = std::string(name);
+    ChangeInfo with_target = info;
+    with_target.target = *named;
+    return WriteWithRecord(with_target, batch, committed);
   };
 }
 

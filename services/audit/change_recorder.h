@@ -46,6 +46,14 @@ class ChangeRecorder {
   // `info` must outlive the returned function.
   CommitFn Committing(const ChangeInfo& info, bool* committed);
 
+  // Like Committing, for a change whose target only the domain can name
+  // inside the write (an id it assigns under its lock): the record's target
+  // is the name the domain passes, which is also stored in `*named` for the
+  // caller. `info.target` is used only by Finish when nothing was written.
+  // `info` and `named` must outlive the returned function.
+  NamedCommitFn CommittingNamed(const ChangeInfo& info, bool* committed,
+                                std::string* named);
+
   // After the domain call: records its outcome unless a Committing write
   // already did (then returns `result` as it is). Otherwise like Record: a
   // domain call that succeeded without writing (nothing to change) records
@@ -61,6 +69,12 @@ class ChangeRecorder {
                              const absl::Status& refusal);
 
  private:
+  // Writes `batch` with the SUCCESS record of `info` (one synced write);
+  // sets `*committed` when it succeeds.
+  absl::StatusOr<Revision> WriteWithRecord(const ChangeInfo& info,
+                                           const WriteBatch& batch,
+                                           bool* committed);
+
   AuditLog* const log_;
 };
 

@@ -77,6 +77,54 @@ TEST_F(ChangeRecorderTest, ACommittingWriteStoresTheChangeWithItsRecord) {
   EXPECT_EQ(records[0].reason(), "T-9");
 }
 
+TEST_F(ChangeRecorderTest, ANamedCommitRecordsTheNameTheDomainGivesInTheWrite) {
+  ChangeRecorder recorder(log_.get());
+  const ChangeInfo info{"admin", "authz.binding.create", "viewer@/", "p-1", "T-3",
+                        "viewer"};
+  bool committed = true;  // CommittingNamed resets it
+  std::string named = "stale";
+  NamedCommitFn commit = recorder.CommittingNamed(info, &committed, &named);
+  EXPECT_FALSE(committed);
+  WriteBatch batch;
+  batch.Put(kAuthzColumn, "binding/b-000042", "x");
+  // The domain names the id it assigned under its lock, inside the write.
+  absl::StatusOr<Revision> revision = commit(batch, "b-000042");
+  ASSERT_TRUE(revision.ok()) << revision.status();
+  EXPECT_TRUE(committed);
+  EXPECT_EQ(named, "b-000042");
+  EXPECT_EQ(store_.CurrentRevision(), *revision);
+  EXPECT_TRUE(recorder.Finish(info, absl::OkStatus(), *revision, committed).ok());
+  auto records = Records();
+  ASSERT_EQ(records.size(), 1u);
+  EXPECT_EQ(records[0].target(), "b-000042");
+  EXPECT_EQ(records[0].person_id(), "p-1");
+  EXPECT_EQ(records[0].revision(), *revision);
+  ASSERT_EQ(records[0].labels_size(), 1);
+  EXPECT_EQ(records[0].labels(0).value(), "viewer");
+}
+
+TEST_F(ChangeRecorderTest, ANamedCommitThatFailsWritesNeitherTheChangeNorARecord) {
+  ChangeRecorder recorder(log_.get());
+  const ChangeInfo info{"admin", "badge.issue", "", "p-1", "T-4"};
+  bool committed = false;
+  std::string named;
+  NamedCommitFn commit = recorder.CommittingNamed(info, &committed, &named);
+  store_.FailNextWrites(1);
+  WriteBatch batch;
+  batch.Put(kAuthzColumn, "badge/b-7", "x");
+  absl::StatusOr<Revision> failed = commit(batch, "b-7");
+  EXPECT_EQ(failed.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_FALSE(committed);
+  EXPECT_TRUE(absl::IsNotFound(store_.Get(kAuthzColumn, "badge/b-7").status()));
+  // Finish records the failure (under the target known before the write).
+  EXPECT_EQ(recorder.Finish(info, failed.status(), 0, committed).code(),
+            absl::StatusCode::kUnavailable);
+  auto records = Records();
+  ASSERT_EQ(records.size(), 1u);
+  EXPECT_EQ(records[0].outcome(), iam::v1::AUDIT_OUTCOME_FAILED);
+  EXPECT_EQ(records[0].action(), "badge.issue");
+}
+
 TEST_F(ChangeRecorderTest, FinishRecordsWhatNoCommittingWriteDid) {
   ChangeRecorder recorder(log_.get());
   const ChangeInfo info{"admin", "authz.role.delete", "viewer", "", "T-1"};

@@ -398,14 +398,19 @@ grpc::ServerUnaryReactor* AuthzServiceImpl::CreateBinding(
     ASSIGN_OR_RETURN(std::string caller,
                      Authorize(context, kPermBindingsWrite,
                                "authz.binding.create", target));
-    auto created = engine_->CreateBindings({b}, caller);
-    std::string person =
+    const std::string person =
         b.subject().kind() == iam::v1::SUBJECT_KIND_PERSON ? b.subject().id() : "";
-    if (created.ok()) target = created->first.front().id();
+    // The binding and its record (which names the id the engine assigns) in
+    // one synced write.
+    const audit::ChangeInfo info{caller,   "authz.binding.create", target,
+                                 person,   b.reason(),             b.role()};
+    bool committed = false;
+    std::string id;
+    auto created = engine_->CreateBindings(
+        {b}, caller, recorder_.CommittingNamed(info, &committed, &id));
     Revision revision = created.ok() ? created->second : 0;
-    RETURN_IF_ERROR(recorder_.Record(
-        {caller, "authz.binding.create", target, person, b.reason(), b.role()},
-        created.status(), revision));
+    RETURN_IF_ERROR(
+        recorder_.Finish(info, created.status(), revision, committed));
     *response->mutable_binding() = created->first.front();
     response->set_revision(revision);
     return absl::OkStatus();
@@ -490,16 +495,27 @@ grpc::ServerUnaryReactor* AuthzServiceImpl::ApplyPolicy(
     ASSIGN_OR_RETURN(std::string caller,
                      Authorize(context, kPermPolicyWrite, "authz.policy.apply",
                                ""));
-    auto applied = engine_->ApplyPolicy(request->policy(), request->dry_run());
-    if (!request->dry_run()) {
-      Revision revision = applied.ok() ? applied->revision : 0;
-      std::string target =
-          applied.ok() ? absl::StrCat(applied->changes.size(), " changes") : "";
-      RETURN_IF_ERROR(recorder_.Record(
-          {caller, "authz.policy.apply", target, "", request->reason()},
-          applied.status(), revision));
+    if (request->dry_run()) {
+      ASSIGN_OR_RETURN(ApplyResult preview,
+                       engine_->ApplyPolicy(request->policy(), true));
+      for (auto& c : preview.changes) *response->add_changes() = std::move(c);
+      return absl::OkStatus();
     }
-    if (!applied.ok()) return applied.status();
+    // The new policy and its record (which names the size of the diff the
+    // engine finds under its lock) in one synced write. An empty diff
+    // writes nothing and is recorded as "0 changes".
+    audit::ChangeInfo info{caller, "authz.policy.apply", "", "",
+                           request->reason()};
+    bool committed = false;
+    std::string named;
+    auto applied = engine_->ApplyPolicy(
+        request->policy(), false,
+        recorder_.CommittingNamed(info, &committed, &named));
+    const std::string no_change = ChangeCount(0);
+    if (applied.ok() && !committed) info.target = no_change;
+    RETURN_IF_ERROR(recorder_.Finish(info, applied.status(),
+                                     applied.ok() ? applied->revision : 0,
+                                     committed));
     for (auto& c : applied->changes) *response->add_changes() = std::move(c);
     response->set_revision(applied->revision);
     return absl::OkStatus();

@@ -949,7 +949,8 @@ absl::StatusOr<Revision> AuthzEngine::DeleteScope(absl::string_view path,
 
 absl::StatusOr<std::pair<std::vector<iam::v1::RoleBinding>, Revision>>
 AuthzEngine::CreateBindings(std::vector<iam::v1::RoleBinding> bindings,
-                            absl::string_view caller, const CommitFn& commit) {
+                            absl::string_view caller,
+                            const NamedCommitFn& commit) {
   if (bindings.empty() || bindings.size() > kMaxBatchSize) {
     return absl::InvalidArgumentError(absl::StrCat(
         "give 1-", kMaxBatchSize, " bindings (got ", bindings.size(), ")"));
@@ -1020,8 +1021,13 @@ AuthzEngine::CreateBindings(std::vector<iam::v1::RoleBinding> bindings,
         MakeBindingRec(b, ids[i].first, ids[i].second, group_names_));
   }
   batch.Put(kAuthzColumn, kNextBindingIdKey, absl::StrCat(next_id));
-  ASSIGN_OR_RETURN(Revision revision,
-                   CommitAndPublish(batch, cur->policy_, std::move(subjects), commit));
+  std::vector<absl::string_view> new_ids;
+  new_ids.reserve(bindings.size());
+  for (const iam::v1::RoleBinding& b : bindings) new_ids.push_back(b.id());
+  ASSIGN_OR_RETURN(
+      Revision revision,
+      CommitAndPublish(batch, cur->policy_, std::move(subjects),
+                       NameCommit(commit, absl::StrJoin(new_ids, ","))));
   next_binding_id_ = next_id;
   return std::make_pair(std::move(bindings), revision);
 }
@@ -1127,8 +1133,13 @@ absl::StatusOr<Revision> AuthzEngine::SyncSubjects(
   return CommitAndPublish(batch, cur->policy_, std::move(index), commit);
 }
 
+std::string ChangeCount(size_t changes) {
+  return absl::StrCat(changes, " changes");
+}
+
 absl::StatusOr<ApplyResult> AuthzEngine::ApplyPolicy(
-    const iam::v1::PolicyDocument& doc, bool dry_run, const CommitFn& commit) {
+    const iam::v1::PolicyDocument& doc, bool dry_run,
+    const NamedCommitFn& commit) {
   std::vector<PolicyIssue> issues = ValidatePolicy(doc);
   if (!issues.empty()) {
     return absl::InvalidArgumentError(
@@ -1209,7 +1220,10 @@ absl::StatusOr<ApplyResult> AuthzEngine::ApplyPolicy(
     }
   }
   if (dry_run || result.changes.empty()) return result;
-  ASSIGN_OR_RETURN(result.revision, CommitPolicy(std::move(next), batch, commit));
+  ASSIGN_OR_RETURN(
+      result.revision,
+      CommitPolicy(std::move(next), batch,
+                   NameCommit(commit, ChangeCount(result.changes.size()))));
   return result;
 }
 

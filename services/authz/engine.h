@@ -189,6 +189,9 @@ struct ApplyResult {
   Revision revision = 0;  // 0 for a dry run or no change
 };
 
+// How the audit record of a policy apply names its diff: "3 changes".
+std::string ChangeCount(size_t changes);
+
 class AuthzEngine {
  public:
   // Loads the state from `store` and publishes the first snapshot at the
@@ -242,9 +245,11 @@ class AuthzEngine {
   // chars); role and scope must exist (NOT_FOUND); subject kind/id required;
   // expires_at_unix in the past (or now) -> INVALID_ARGUMENT. 1-10,000
   // bindings. Atomic: all or nothing. Errors name the index: "bindings[3]: ".
+  // A set `commit` is told the new ids (comma-separated, in order).
   absl::StatusOr<std::pair<std::vector<iam::v1::RoleBinding>, Revision>>
   CreateBindings(std::vector<iam::v1::RoleBinding> bindings,
-                 absl::string_view caller, const CommitFn& commit = nullptr);
+                 absl::string_view caller,
+                 const NamedCommitFn& commit = nullptr);
   // NOT_FOUND.
   absl::StatusOr<Revision> DeleteBinding(absl::string_view id,
                                          const CommitFn& commit = nullptr);
@@ -269,10 +274,11 @@ class AuthzEngine {
   // ValidatePolicy; first issue -> INVALID_ARGUMENT); FAILED_PRECONDITION if
   // it would remove a role or scope that a binding uses (also on a dry run).
   // The diff is returned sorted by object type (permission, role, scope) and
-  // name; dry_run or an empty diff writes nothing (revision 0).
+  // name; dry_run or an empty diff writes nothing (revision 0). A set
+  // `commit` is told the number of changes ("3 changes").
   absl::StatusOr<ApplyResult> ApplyPolicy(const iam::v1::PolicyDocument& doc,
                                           bool dry_run,
-                                          const CommitFn& commit = nullptr);
+                                          const NamedCommitFn& commit = nullptr);
 
  private:
   AuthzEngine(Store* store, const Clock* clock);

@@ -44,7 +44,8 @@ std::shared_ptr<const AreaSet> AreaRegistry::snapshot() const {
   return areas_;
 }
 
-absl::StatusOr<Revision> AreaRegistry::Apply(const iam::v1::PolicyDocument& doc) {
+absl::StatusOr<Revision> AreaRegistry::Apply(const iam::v1::PolicyDocument& doc,
+                                             const NamedCommitFn& commit) {
   AreaContext context;
   for (const auto& s : doc.scopes()) context.scopes.insert(s.path());
   for (const auto& r : doc.roles()) context.roles.insert(r.name());
@@ -68,18 +69,22 @@ absl::StatusOr<Revision> AreaRegistry::Apply(const iam::v1::PolicyDocument& doc)
               area->proto.SerializeAsString());
   }
   if (batch.empty()) return 0;
-  ASSIGN_OR_RETURN(Revision revision, store_->Commit(batch));
+  ASSIGN_OR_RETURN(
+      Revision revision,
+      CommitThrough(NameCommit(commit, absl::StrCat(batch.ops().size(), " areas")),
+                    *store_, batch));
   absl::MutexLock lock(&mu_);
   areas_ = std::move(next);
   return revision;
 }
 
 absl::Status ApplyAreasFromPolicyDir(const std::string& dir, bool always,
-                                     AreaRegistry* registry) {
+                                     AreaRegistry* registry,
+                                     const NamedCommitFn& commit) {
   if (dir.empty() || (!always && !registry->empty())) return absl::OkStatus();
   ASSIGN_OR_RETURN(std::vector<std::string> files, policy::PolicyFilesInDir(dir));
   ASSIGN_OR_RETURN(iam::v1::PolicyDocument doc, policy::LoadPolicyOrError(files));
-  absl::StatusOr<Revision> applied = registry->Apply(doc);
+  absl::StatusOr<Revision> applied = registry->Apply(doc, commit);
   if (!applied.ok()) {
     return absl::Status(applied.status().code(),
                         absl::StrCat("areas in ", dir, ": ", applied.status().message()));

@@ -37,8 +37,11 @@ class AreaRegistry {
 
   // Replaces every area with `doc.areas()`, validated against the scopes
   // and roles `doc` declares. A rejected set changes nothing. Returns the
-  // revision committed at (0 if nothing changed).
-  absl::StatusOr<Revision> Apply(const iam::v1::PolicyDocument& doc);
+  // revision committed at (0 if nothing changed). A set `commit` (an
+  // audited commit) is told how many areas the write adds, changes or
+  // removes ("2 areas").
+  absl::StatusOr<Revision> Apply(const iam::v1::PolicyDocument& doc,
+                                 const NamedCommitFn& commit = nullptr);
 
  private:
   explicit AreaRegistry(Store* store) : store_(store) {}
@@ -50,9 +53,11 @@ class AreaRegistry {
 };
 
 // Applies the areas of the *.textproto policy in `dir` when the registry
-// holds none yet, or always with `always`. Empty `dir`: nothing.
+// holds none yet, or always with `always`. Empty `dir`: nothing. `commit`
+// as for AreaRegistry::Apply.
 absl::Status ApplyAreasFromPolicyDir(const std::string& dir, bool always,
-                                     AreaRegistry* registry);
+                                     AreaRegistry* registry,
+                                     const NamedCommitFn& commit = nullptr);
 
 }  // namespace iam::badge
 

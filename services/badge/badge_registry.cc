@@ -131,7 +131,8 @@ bool BadgeRegistry::HasActiveLocked(absl::string_view person_id,
   return false;
 }
 
-absl::StatusOr<iam::v1::Badge> BadgeRegistry::Issue(const IssueRequest& request) {
+absl::StatusOr<iam::v1::Badge> BadgeRegistry::Issue(const IssueRequest& request,
+                                                    const NamedCommitFn& commit) {
   if (request.person_id.empty() || request.person_id.size() > kMaxPersonIdLength) {
     return absl::InvalidArgumentError(absl::StrCat(
         "person_id is required, at most ", kMaxPersonIdLength, " characters"));
@@ -173,7 +174,8 @@ absl::StatusOr<iam::v1::Badge> BadgeRegistry::Issue(const IssueRequest& request)
   b.set_expires_at_unix(absl::ToUnixSeconds(request.expires_at));
   b.set_issued_by(request.issued_by);
   b.set_state_reason(request.reason);
-  RETURN_IF_ERROR(CommitLocked(&changed, next_id_ + 1).status());
+  RETURN_IF_ERROR(
+      CommitLocked(&changed, next_id_ + 1, NameCommit(commit, b.id())).status());
   ++next_id_;
   return changed[0];
 }

@@ -63,8 +63,10 @@ class BadgeRegistry {
   // INVALID_ARGUMENT for a malformed card number, an expiry not in
   // (now, now + 5 years], a missing reason or person; ALREADY_EXISTS for a
   // card number issued before; FAILED_PRECONDITION if the person already has
-  // an active badge. The person's status is the caller's to check.
-  absl::StatusOr<iam::v1::Badge> Issue(const IssueRequest& request);
+  // an active badge. The person's status is the caller's to check. A set
+  // `commit` (the service's audited commit) is told the new badge's id.
+  absl::StatusOr<iam::v1::Badge> Issue(const IssueRequest& request,
+                                       const NamedCommitFn& commit = nullptr);
 
   // ReportLost, Revoke and Resume commit through `commit` if set (the
   // service's audited commit).

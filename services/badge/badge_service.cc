@@ -201,20 +201,6 @@ absl::Status BadgeServiceImpl::AuditedBadgeChange(
   return absl::OkStatus();
 }
 
-absl::Status BadgeServiceImpl::RecordBadgeChange(
-    absl::string_view caller, absl::string_view action, absl::string_view target,
-    absl::string_view reason, const absl::StatusOr<iam::v1::Badge>& result,
-    iam::v1::BadgeResponse* response) {
-  std::string person = result.ok() ? result->person_id() : "";
-  std::string badge_id = result.ok() ? result->id() : std::string(target);
-  Revision revision = result.ok() ? result->revision() : 0;
-  RETURN_IF_ERROR(recorder_.Record({caller, action, badge_id, person, reason},
-                                   result.status(), revision));
-  *response->mutable_badge() = *result;
-  response->set_revision(revision);
-  return absl::OkStatus();
-}
-
 grpc::ServerUnaryReactor* BadgeServiceImpl::IssueBadge(
     grpc::CallbackServerContext* context, const iam::v1::IssueBadgeRequest* request,
     iam::v1::BadgeResponse* response) {
@@ -249,8 +235,19 @@ grpc::ServerUnaryReactor* BadgeServiceImpl::IssueBadge(
     issue.expires_at = absl::FromUnixSeconds(request->expires_at_unix());
     issue.issued_by = caller;
     issue.reason = request->reason();
-    return RecordBadgeChange(caller, "badge.issue", "", request->reason(),
-                             deps_.badges->Issue(issue), response);
+    // The badge and its record (which names the id the registry assigns)
+    // in one synced write.
+    const audit::ChangeInfo info{caller, "badge.issue", "", request->person_id(),
+                                 request->reason()};
+    bool committed = false;
+    std::string badge_id;
+    absl::StatusOr<iam::v1::Badge> issued = deps_.badges->Issue(
+        issue, recorder_.CommittingNamed(info, &committed, &badge_id));
+    Revision revision = issued.ok() ? issued->revision() : 0;
+    RETURN_IF_ERROR(recorder_.Finish(info, issued.status(), revision, committed));
+    *response->mutable_badge() = *issued;
+    response->set_revision(revision);
+    return absl::OkStatus();
   });
 }
 

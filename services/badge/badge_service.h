@@ -119,7 +119,6 @@ class BadgeServiceImpl final : public iam::v1::BadgeService::CallbackService {
                                         absl::string_view permission,
                                         absl::string_view action,
                                         absl::string_view target);
-  // Audits a one-badge change and fills the response.
   // Runs `change` (a state change of one badge) with a commit that stores
   // it with its audit record, and answers with the badge.
   absl::Status AuditedBadgeChange(
@@ -127,10 +126,6 @@ class BadgeServiceImpl final : public iam::v1::BadgeService::CallbackService {
       absl::string_view reason,
       const std::function<absl::StatusOr<iam::v1::Badge>(const CommitFn&)>& change,
       iam::v1::BadgeResponse* response);
-  absl::Status RecordBadgeChange(absl::string_view caller, absl::string_view action,
-                                 absl::string_view target, absl::string_view reason,
-                                 const absl::StatusOr<iam::v1::Badge>& result,
-                                 iam::v1::BadgeResponse* response);
   absl::Status ChangeAllOf(grpc::CallbackServerContext* context,
                            const iam::v1::PersonBadgesRequest& request,
                            bool revoke, iam::v1::PersonBadgesResponse* response);

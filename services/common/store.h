@@ -119,12 +119,27 @@ class Store {
 // or a commit that also writes the change's audit record (ChangeRecorder).
 using CommitFn = std::function<absl::StatusOr<Revision>(const WriteBatch&)>;
 
+// A CommitFn that is also told what the batch writes, as only the domain
+// can name it inside the write (the ids it assigns under its lock, a count
+// of the changes it found): for changes whose audit record names them.
+using NamedCommitFn = std::function<absl::StatusOr<Revision>(
+    const WriteBatch&, absl::string_view name)>;
+
 // Commits `batch` through `commit` when it is set, else through `store`:
 // for domain writes that take an optional CommitFn.
 inline absl::StatusOr<Revision> CommitThrough(const CommitFn& commit,
                                               Store& store,
                                               const WriteBatch& batch) {
   return commit ? commit(batch) : store.Commit(batch);
+}
+
+// Binds `name` to a set `commit`, for domain code that commits through a
+// plain CommitFn; nullptr stays nullptr. `commit` must outlive the result.
+inline CommitFn NameCommit(const NamedCommitFn& commit, std::string name) {
+  if (!commit) return nullptr;
+  return [&commit, name = std::move(name)](const WriteBatch& batch) {
+    return commit(batch, name);
+  };
 }
 
 }  // namespace iam

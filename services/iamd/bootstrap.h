@@ -10,6 +10,7 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "services/audit/audit_log.h"
 #include "services/authz/engine.h"
 #include "services/identity/person_registry.h"
 
@@ -35,10 +36,12 @@ struct BootstrapOptions {
   std::string bootstrap_admin;
 };
 
-// Runs every step; the first failure is returned with what to fix.
+// Runs every step; the first failure is returned with what to fix. Each
+// step that changes something writes it with its audit record to `log`
+// (caller: kServerPrincipal), in one synced write.
 absl::Status Bootstrap(const BootstrapOptions& options,
                        identity::PersonRegistry* registry,
-                       authz::AuthzEngine* engine);
+                       authz::AuthzEngine* engine, audit::AuditLog* log);
 
 }  // namespace iam::iamd
 

@@ -26,6 +26,7 @@
 #include "absl/time/time.h"
 #include "services/audit/audit_log.h"
 #include "services/audit/audit_service.h"
+#include "services/audit/change_recorder.h"
 #include "services/audit/signer.h"
 #include "services/authz/authz_client.h"
 #include "services/badge/admission.h"
@@ -236,20 +237,45 @@ int Run() {
       birthright = *std::move(rules);
     }
   }
-  absl::Status booted = Bootstrap(options, registry->get(), engine->get());
+  absl::Status booted = Bootstrap(options, registry->get(), engine->get(),
+                                   audit_log->get());
   if (!booted.ok()) return Fail(booted);
   auto passwords = password::PasswordManager::Open(
       store->get(), clock, {absl::GetFlag(FLAGS_cracklib_dict)});
   if (!passwords.ok()) return Fail(passwords.status());
-  booted = password::ApplyPasswordPolicyAtStart(
-      options.policy_dir, options.apply_policy, passwords->get());
-  if (!booted.ok()) return Fail(booted);
+  // The password policy and the key areas of the policy files are changes
+  // like any other: each is written with its audit record.
+  audit::ChangeRecorder start_recorder(audit_log->get());
+  const std::string start_reason =
+      absl::StrCat("iamd start: policy files in ", options.policy_dir);
+  {
+    const audit::ChangeInfo info{kServerPrincipal, "password.policy.set",
+                                 "password_policy", "", start_reason};
+    bool committed = false;
+    booted = password::ApplyPasswordPolicyAtStart(
+        options.policy_dir, options.apply_policy, passwords->get(),
+        start_recorder.Committing(info, &committed));
+    if (!booted.ok()) {
+      start_recorder.Finish(info, booted, 0, committed).IgnoreError();
+      return Fail(booted);
+    }
+  }
   // Badges: key areas from the policy, badges, presence, door-list key.
   auto areas = badge::AreaRegistry::Open(store->get());
   if (!areas.ok()) return Fail(areas.status());
-  booted = badge::ApplyAreasFromPolicyDir(options.policy_dir,
-                                          options.apply_policy, areas->get());
-  if (!booted.ok()) return Fail(booted);
+  {
+    const audit::ChangeInfo info{kServerPrincipal, "badge.areas.apply", "", "",
+                                 start_reason};
+    bool committed = false;
+    std::string named;
+    booted = badge::ApplyAreasFromPolicyDir(
+        options.policy_dir, options.apply_policy, areas->get(),
+        start_recorder.CommittingNamed(info, &committed, &named));
+    if (!booted.ok()) {
+      start_recorder.Finish(info, booted, 0, committed).IgnoreError();
+      return Fail(booted);
+    }
+  }
   auto badges = badge::BadgeRegistry::Open(store->get(), clock);
   if (!badges.ok()) return Fail(badges.status());
   auto admitter = badge::Admitter::Open(areas->get(), badges->get(),

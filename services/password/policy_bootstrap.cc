@@ -10,13 +10,14 @@ namespace iam::password {
 
 absl::Status ApplyPasswordPolicyAtStart(const std::string& policy_dir,
                                         bool apply_always,
-                                        PasswordManager* manager) {
+                                        PasswordManager* manager,
+                                        const CommitFn& commit) {
   if (policy_dir.empty()) return absl::OkStatus();
   if (!apply_always && !manager->policy().defaults_only) return absl::OkStatus();
   ASSIGN_OR_RETURN(std::vector<std::string> files,
                    policy::PolicyFilesInDir(policy_dir));
   ASSIGN_OR_RETURN(iam::v1::PolicyDocument doc, policy::LoadPolicyOrError(files));
-  ASSIGN_OR_RETURN(Revision revision, manager->SetPolicy(doc.password_policy()));
+  ASSIGN_OR_RETURN(Revision revision, manager->SetPolicy(doc.password_policy(), commit));
   std::cerr << "iamd: applied the password policy from " << policy_dir
             << " at revision " << revision << "\n";
   return absl::OkStatus();

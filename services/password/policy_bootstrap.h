@@ -15,10 +15,12 @@ namespace iam::password {
 
 // Loads `policy_dir` (empty: skip) and applies its password policy to
 // `manager` when the manager runs on defaults only, or always when
-// `apply_always`. Returns the first error with what to fix.
+// `apply_always`, committing through `commit` if set (an audited commit).
+// Returns the first error with what to fix.
 absl::Status ApplyPasswordPolicyAtStart(const std::string& policy_dir,
                                         bool apply_always,
-                                        PasswordManager* manager);
+                                        PasswordManager* manager,
+                                        const CommitFn& commit = nullptr);
 
 }  // namespace iam::password
 
