@@ -161,8 +161,8 @@ class StoreAuditLog final : public AuditLog {
     // (queries read them there) and writes them as one batch of postings
     // once they cover this many records or the oldest is this old, or on
     // Flush: a value that recurs within the window costs one entry.
-    int64_t index_window_records = 16384;
-    absl::Duration index_window_age = absl::Seconds(1);
+    int64_t index_window_records = 65536;
+    absl::Duration index_window_age = absl::Seconds(4);
     // Alert rules (ValidateAlertRules must accept them).
     std::vector<iam::v1::AuditAlertRule> alert_rules;
     // Records older than this are pruned at a checkpoint boundary, checked

@@ -1028,6 +1028,12 @@ TEST(PostingTest, RoundTripsAndRejectsMalformedValues) {
             absl::StatusCode::kDataLoss);
   EXPECT_EQ(DecodePosting(key, EncodePosting({7, 7 + kMaxPostingSpan})).status().code(),
             absl::StatusCode::kDataLoss);
+  // Postings written before the span grew (at most 20,000 wide; data
+  // directories from before 2026-12) still decode, and the widest one does.
+  EXPECT_THAT(*DecodePosting(key, EncodePosting({7, 7 + 19999})),
+              ElementsAre(7, 7 + 19999));
+  EXPECT_THAT(*DecodePosting(key, EncodePosting({7, 7 + kMaxPostingSpan - 1})),
+              ElementsAre(7, 7 + kMaxPostingSpan - 1));
 
   PostingBuilder builder;
   builder.Add("ix/c/a\0", 1);

@@ -75,8 +75,11 @@ std::string IndexValuePrefix(absl::string_view index, absl::string_view value);
 // The sequence at the end of an index key (its last 20 characters).
 absl::StatusOr<int64_t> IndexKeySequence(absl::string_view key);
 
-// A posting lists sequences in [first, first + kMaxPostingSpan).
-inline constexpr int64_t kMaxPostingSpan = 20000;
+// A posting lists sequences in [first, first + kMaxPostingSpan). Queries
+// seek this far back from where they start. It was 20,000 until the index
+// window grew to 65,536 records (2026-12); a wider span reads the older,
+// narrower postings as they are.
+inline constexpr int64_t kMaxPostingSpan = int64_t{1} << 17;
 
 // The index prefixes ("<index><value>\0", or kAlertIndex) a stored record
 // is listed under.
