@@ -53,7 +53,7 @@
 #include "services/lifecycle/lifecycle_service.h"
 #include "services/lifecycle/scheduler.h"
 #include "services/lifecycle/startup.h"
-#include "services/password/grpc_person_directory.h"
+#include "services/password/registry_person_directory.h"
 #include "services/password/password_manager.h"
 #include "services/password/password_service.h"
 #include "services/password/policy_bootstrap.h"
@@ -294,21 +294,23 @@ int Run() {
   audit::AuditServiceImpl audit_service(audit_log->get(), &authorizer, callers);
   lifecycle::LifecycleServiceImpl lifecycle_service(&authorizer, audit_log->get(),
                                                     callers);
+  // Admissions and logins are the hot paths (door controllers, thousands a
+  // second; every login of every factory system): the badge and password
+  // services ask the co-hosted engine's snapshot directly for their callers'
+  // permissions, instead of an in-process RPC (and an extra authz.check
+  // audit record) per call. Their own records name the caller.
+  authz::EngineAuthorizer engine_authorizer(engine->get());
   password::PasswordServiceImpl password_service(
-      passwords->get(), &authorizer, audit_log->get(), callers,
+      passwords->get(), &engine_authorizer, audit_log->get(), callers,
       {absl::GetFlag(FLAGS_password_hash_threads),
        absl::GetFlag(FLAGS_password_hash_queue),
        absl::GetFlag(FLAGS_password_hash_nice),
        absl::GetFlag(FLAGS_password_hash_sched_idle)});
 
-  // Admissions are the hot path (door controllers, thousands a second): the
-  // badge service asks the co-hosted engine's snapshot directly, both for the
-  // controller's own permission and for people's grants (below), instead of
-  // an in-process RPC (and an extra authz.check audit record) per Admit.
-  authz::EngineAuthorizer badge_authorizer(engine->get());
+  // The badge service reads people's grants from the engine too (below).
   badge::BadgeServiceImpl badge_service(
       {areas->get(), badges->get(), admitter->get(), &door_lists,
-       &badge_authorizer, audit_log->get(), store->get(), clock},
+       &engine_authorizer, audit_log->get(), store->get(), clock},
       callers);
 
   grpc::EnableDefaultHealthCheckService(true);
@@ -338,8 +340,9 @@ int Run() {
                                       callers.internal_token);
   authorizer.set_target(&remote_authorizer);
   identity_service.set_sink(&subject_sink);
-  password::GrpcPersonDirectory person_directory(self, kServerPrincipal,
-                                                 callers.internal_token);
+  // A login reads the person's status from the co-hosted identity registry
+  // (the source GetPerson reads), not over two in-process RPCs.
+  password::RegistryPersonDirectory person_directory(registry->get());
   (*passwords)->set_directory(&person_directory);
   // Grants from the engine's snapshot; identity (over the API) only for the
   // status of people with no grant at an area.

@@ -1,7 +1,8 @@
 // PersonDirectory: what the password service needs to know about a person
 // from the identity service: that they exist, their status (only ACTIVE
 // people log in) and their display name (a password may not contain it).
-// In iamd it is IdentityService.GetPerson over the in-process channel
+// In iamd it reads the co-hosted identity registry
+// (registry_person_directory.h); over the API it is IdentityService.GetPerson
 // (grpc_person_directory.h); tests use a fake. Implementations are
 // thread-safe.
 #ifndef IAM_SERVICES_PASSWORD_PERSON_DIRECTORY_H_
