@@ -1004,7 +1004,9 @@ void StoreAuditLog::WriteWork(std::vector<Pending>& work, bool final) {
 void StoreAuditLog::QueueIndexKeys(IndexEntries entries, int64_t last) {
   absl::MutexLock lock(&index_mu_);
   if (index_queue_last_ <= index_writing_last_) index_tail_since_ = absl::Now();
-  MoveAppend(std::move(entries), &index_tail_);
+  if (!entries.empty()) {
+    index_tail_.push_back(std::make_shared<const IndexEntries>(std::move(entries)));
+  }
   index_queue_last_ = std::max(index_queue_last_, last);
 }
 
@@ -1013,31 +1015,28 @@ StoreAuditLog::IndexView StoreAuditLog::ViewIndex(std::string prefix) const {
   view.prefix = std::move(prefix);
   if (view.prefix.empty()) return view;
   // A record lists each prefix once, so no sequence repeats.
-  auto collect = [&view](const IndexEntries& entries,
-                         std::vector<int64_t>* out) {
-    for (const auto& [p, seq] : entries) {
-      if (p == view.prefix) out->push_back(seq);
-    }
-  };
-  std::shared_ptr<const IndexEntries> writing;
-  std::vector<int64_t> newer;
+  // The chunks, oldest first, are immutable: scan them outside the lock.
+  IndexChunks chunks;
   {
     absl::MutexLock lock(&index_mu_);
     view.indexed = indexed_.load();
     view.memory_last = index_queue_last_;
-    writing = index_writing_;
-    collect(index_tail_, &newer);
+    chunks.reserve(index_writing_.size() + index_tail_.size());
+    chunks.insert(chunks.end(), index_writing_.begin(), index_writing_.end());
+    chunks.insert(chunks.end(), index_tail_.begin(), index_tail_.end());
   }
-  // The older part, immutable once published, outside the lock.
-  if (writing != nullptr) collect(*writing, &view.sequences);
-  view.sequences.insert(view.sequences.end(), newer.begin(), newer.end());
+  for (const auto& chunk : chunks) {
+    for (const auto& [p, seq] : *chunk) {
+      if (p == view.prefix) view.sequences.push_back(seq);
+    }
+  }
   return view;
 }
 
 void StoreAuditLog::IndexerLoop() {
   int failures = 0;
   while (true) {
-    std::shared_ptr<const IndexEntries> writing;
+    IndexChunks writing;
     int64_t last = 0;
     bool stopping = false;
     {
@@ -1066,25 +1065,24 @@ void StoreAuditLog::IndexerLoop() {
       if (last > index_writing_last_) {
         // The tail joins what is being written (after a failed write, the
         // entries that failed stay in it).
-        auto next = index_writing_ == nullptr
-                        ? std::make_shared<IndexEntries>()
-                        : std::make_shared<IndexEntries>(*index_writing_);
-        MoveAppend(std::move(index_tail_), next.get());
+        index_writing_.insert(index_writing_.end(), index_tail_.begin(),
+                              index_tail_.end());
         index_tail_.clear();
-        index_writing_ = std::move(next);
         index_writing_last_ = last;
       }
       writing = index_writing_;
       last = index_writing_last_;
     }
-    if (writing != nullptr && last > indexed_.load()) {
+    if (!writing.empty() && last > indexed_.load()) {
       // In writes of a bounded size, so that the writer's synced commits,
       // queued behind them in RocksDB, are not held up for long; the marker
       // moves with the last. After a crash part way, Open re-indexes from
       // the marker and writes the same postings again (same keys: one per
       // value and window, keyed by its first sequence after the marker).
       PostingBuilder postings;
-      for (const auto& [prefix, seq] : *writing) postings.Add(prefix, seq);
+      for (const auto& chunk : writing) {
+        for (const auto& [prefix, seq] : *chunk) postings.Add(prefix, seq);
+      }
       std::vector<std::pair<std::string, std::string>> puts = postings.TakePuts();
       absl::Status status;
       size_t next = 0;
@@ -1102,7 +1100,7 @@ void StoreAuditLog::IndexerLoop() {
       if (status.ok()) {
         absl::MutexLock lock(&index_mu_);  // Flush waits on it
         indexed_.store(last);
-        index_writing_.reset();
+        index_writing_.clear();
         failures = 0;
       } else {
         // Queries still find these records in memory; retry later.

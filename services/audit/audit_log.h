@@ -330,13 +330,16 @@ class StoreAuditLog final : public AuditLog {
   // The in-memory index of the records after the meta/indexed marker:
   // `index_writing_` (being written by the indexer) lists those in
   // (indexed_, index_writing_last_], `index_tail_` those up to
-  // index_queue_last_. Plain (prefix, sequence) lists: the writer only
-  // appends to them; the indexer turns them into postings; queries scan them
-  // (at most a window's worth) under index_mu_.
+  // index_queue_last_. Each is a list of immutable (prefix, sequence) chunks,
+  // one per writer batch: the writer adds chunks, the indexer turns them into
+  // postings, and a query copies the chunk pointers under index_mu_ and scans
+  // them (at most a window's worth) outside it, so a query never holds up
+  // the writer.
+  using IndexChunks = std::vector<std::shared_ptr<const IndexEntries>>;
   mutable absl::Mutex index_mu_;
-  IndexEntries index_tail_ ABSL_GUARDED_BY(index_mu_);
+  IndexChunks index_tail_ ABSL_GUARDED_BY(index_mu_);
   absl::Time index_tail_since_ ABSL_GUARDED_BY(index_mu_);  // oldest entry
-  std::shared_ptr<const IndexEntries> index_writing_ ABSL_GUARDED_BY(index_mu_);
+  IndexChunks index_writing_ ABSL_GUARDED_BY(index_mu_);
   int64_t index_writing_last_ ABSL_GUARDED_BY(index_mu_) = 0;
   int64_t index_queue_last_ ABSL_GUARDED_BY(index_mu_) = 0;
   bool index_flush_requested_ ABSL_GUARDED_BY(index_mu_) = false;
