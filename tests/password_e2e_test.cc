@@ -5,6 +5,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include <string>
+#include <vector>
 
 #include "gtest/gtest.h"
 #include "proto/iam/v1/audit.grpc.pb.h"
@@ -21,10 +22,15 @@ constexpr char kInitial[] = "temporary lathe password nine";
 constexpr char kChosen[] = "seven orange forklifts at dawn";
 constexpr char kWrong[] = "the reflow oven hums in b minor";
 
-class PasswordEndToEndTest : public ::testing::Test {
+// Run twice: with the password service reading the co-hosted authz snapshot
+// and identity registry (iamd's default), and over the authz and identity
+// APIs as in a split deployment (--password_over_api).
+class PasswordEndToEndTest : public ::testing::TestWithParam<bool> {
  protected:
   void SetUp() override {
-    auto started = IamdProcess::Start(NewTempDir("password_e2e"));
+    std::vector<std::string> flags;
+    if (GetParam()) flags.push_back("--password_over_api");
+    auto started = IamdProcess::Start(NewTempDir("password_e2e"), flags);
     ASSERT_TRUE(started.ok()) << started.status();
     iamd_ = std::move(*started);
     passwords_ = PasswordService::NewStub(iamd_->channel());
@@ -120,7 +126,7 @@ class PasswordEndToEndTest : public ::testing::Test {
   std::unique_ptr<iam::v1::AuditService::Stub> audit_;
 };
 
-TEST_F(PasswordEndToEndTest, SamplePolicyIsAppliedAtFirstStart) {
+TEST_P(PasswordEndToEndTest, SamplePolicyIsAppliedAtFirstStart) {
   grpc::ClientContext ctx;
   PrepareContext(&ctx, "p-3001");  // any authenticated caller may read it
   iam::v1::GetPasswordPolicyResponse resp;
@@ -134,7 +140,7 @@ TEST_F(PasswordEndToEndTest, SamplePolicyIsAppliedAtFirstStart) {
   EXPECT_GE(resp.configured().blocked_passwords_size(), 1);
 }
 
-TEST_F(PasswordEndToEndTest, InitialPasswordMustBeChangedThenLogsIn) {
+TEST_P(PasswordEndToEndTest, InitialPasswordMustBeChangedThenLogsIn) {
   ASSERT_TRUE(SetInitial("p-3001", kInitial).ok());
   iam::v1::AuthenticateResponse first;
   ASSERT_TRUE(Login("p-3001", kInitial, &first).ok());
@@ -148,7 +154,7 @@ TEST_F(PasswordEndToEndTest, InitialPasswordMustBeChangedThenLogsIn) {
   EXPECT_EQ(LoginResult("p-3001", kInitial), iam::v1::AUTH_RESULT_BAD_CREDENTIALS);
 }
 
-TEST_F(PasswordEndToEndTest, WrongPasswordAndUnknownPersonGetTheSameAnswer) {
+TEST_P(PasswordEndToEndTest, WrongPasswordAndUnknownPersonGetTheSameAnswer) {
   ReadyToLogIn("p-3001");
   iam::v1::AuthenticateResponse wrong, unknown;
   ASSERT_TRUE(Login("p-3001", kWrong, &wrong).ok());
@@ -159,7 +165,7 @@ TEST_F(PasswordEndToEndTest, WrongPasswordAndUnknownPersonGetTheSameAnswer) {
   EXPECT_EQ(unknown.locked_until_unix(), wrong.locked_until_unix());
 }
 
-TEST_F(PasswordEndToEndTest, LockoutAfterTenFailuresUntilAdminUnlocks) {
+TEST_P(PasswordEndToEndTest, LockoutAfterTenFailuresUntilAdminUnlocks) {
   ReadyToLogIn("p-3001");
   iam::v1::AuthenticateResponse resp;
   for (int i = 0; i < 9; ++i) {
@@ -183,7 +189,7 @@ TEST_F(PasswordEndToEndTest, LockoutAfterTenFailuresUntilAdminUnlocks) {
   EXPECT_EQ(LoginResult("p-3001", kChosen), iam::v1::AUTH_RESULT_OK);
 }
 
-TEST_F(PasswordEndToEndTest, SuspendedPersonNeverLogsInAndRevocationIsFinal) {
+TEST_P(PasswordEndToEndTest, SuspendedPersonNeverLogsInAndRevocationIsFinal) {
   ReadyToLogIn("p-3001");
   ASSERT_TRUE(SetStatus("p-3001", iam::v1::PERSON_STATUS_SUSPENDED).ok());
   EXPECT_EQ(LoginResult("p-3001", kChosen), iam::v1::AUTH_RESULT_NOT_ACTIVE);
@@ -201,7 +207,7 @@ TEST_F(PasswordEndToEndTest, SuspendedPersonNeverLogsInAndRevocationIsFinal) {
   EXPECT_EQ(LoginResult("p-3001", kChosen), iam::v1::AUTH_RESULT_BAD_CREDENTIALS);
 }
 
-TEST_F(PasswordEndToEndTest, BadInputIsInvalidArgumentAndSaysWhatToFix) {
+TEST_P(PasswordEndToEndTest, BadInputIsInvalidArgumentAndSaysWhatToFix) {
   iam::v1::AuthenticateResponse resp;
   grpc::Status empty = Login("p-3001", "", &resp);
   EXPECT_EQ(empty.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
@@ -224,7 +230,7 @@ TEST_F(PasswordEndToEndTest, BadInputIsInvalidArgumentAndSaysWhatToFix) {
   EXPECT_EQ(SetInitial("p-nobody", kInitial).error_code(), grpc::StatusCode::NOT_FOUND);
 }
 
-TEST_F(PasswordEndToEndTest, CallersNeedTheirPermissions) {
+TEST_P(PasswordEndToEndTest, CallersNeedTheirPermissions) {
   ReadyToLogIn("p-3001");
   // A person has no iam.passwords:* permission of their own.
   EXPECT_EQ(SetInitial("p-3001", kWrong, "p-3001").error_code(),
@@ -235,7 +241,7 @@ TEST_F(PasswordEndToEndTest, CallersNeedTheirPermissions) {
   EXPECT_NE(s.error_message().find("iam.passwords:authenticate"), std::string::npos);
 }
 
-TEST_F(PasswordEndToEndTest, EveryOutcomeIsAuditedWithoutThePassword) {
+TEST_P(PasswordEndToEndTest, EveryOutcomeIsAuditedWithoutThePassword) {
   ReadyToLogIn("p-3001");
   iam::v1::AuthenticateResponse resp;
   ASSERT_TRUE(Login("p-3001", kWrong, &resp).ok());
@@ -270,6 +276,12 @@ TEST_F(PasswordEndToEndTest, EveryOutcomeIsAuditedWithoutThePassword) {
   EXPECT_TRUE(saw_set);
   EXPECT_TRUE(saw_change);
 }
+
+INSTANTIATE_TEST_SUITE_P(CoHostedAndOverApi, PasswordEndToEndTest,
+                         ::testing::Bool(),
+                         [](const ::testing::TestParamInfo<bool>& info) {
+                           return info.param ? "OverApi" : "CoHosted";
+                         });
 
 }  // namespace
 }  // namespace iam::testing

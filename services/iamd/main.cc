@@ -53,6 +53,7 @@
 #include "services/lifecycle/lifecycle_service.h"
 #include "services/lifecycle/scheduler.h"
 #include "services/lifecycle/startup.h"
+#include "services/password/grpc_person_directory.h"
 #include "services/password/registry_person_directory.h"
 #include "services/password/password_manager.h"
 #include "services/password/password_service.h"
@@ -99,6 +100,11 @@ ABSL_FLAG(int, password_hash_nice, 10,
 ABSL_FLAG(bool, password_hash_sched_idle, true,
           "Run the password hashing workers under SCHED_IDLE, so that any "
           "other iamd thread that wakes up on their core preempts them.");
+ABSL_FLAG(bool, password_over_api, false,
+          "Have the password service authorize its callers and read people "
+          "over the authz and identity gRPC APIs (the in-process channel), "
+          "as in a split deployment, instead of reading the co-hosted authz "
+          "snapshot and identity registry directly.");
 ABSL_FLAG(int, password_hash_queue, 64,
           "Logins that may wait for a hashing worker; beyond that they fail "
           "with RESOURCE_EXHAUSTED at once.");
@@ -300,8 +306,12 @@ int Run() {
   // permissions, instead of an in-process RPC (and an extra authz.check
   // audit record) per call. Their own records name the caller.
   authz::EngineAuthorizer engine_authorizer(engine->get());
+  const bool password_over_api = absl::GetFlag(FLAGS_password_over_api);
   password::PasswordServiceImpl password_service(
-      passwords->get(), &engine_authorizer, audit_log->get(), callers,
+      passwords->get(),
+      password_over_api ? static_cast<Authorizer*>(&authorizer)
+                        : &engine_authorizer,
+      audit_log->get(), callers,
       {absl::GetFlag(FLAGS_password_hash_threads),
        absl::GetFlag(FLAGS_password_hash_queue),
        absl::GetFlag(FLAGS_password_hash_nice),
@@ -341,9 +351,14 @@ int Run() {
   authorizer.set_target(&remote_authorizer);
   identity_service.set_sink(&subject_sink);
   // A login reads the person's status from the co-hosted identity registry
-  // (the source GetPerson reads), not over two in-process RPCs.
-  password::RegistryPersonDirectory person_directory(registry->get());
-  (*passwords)->set_directory(&person_directory);
+  // (the source GetPerson reads), not over two in-process RPCs, unless
+  // --password_over_api.
+  password::RegistryPersonDirectory registry_directory(registry->get());
+  password::GrpcPersonDirectory api_directory(self, kServerPrincipal,
+                                              callers.internal_token);
+  (*passwords)->set_directory(password_over_api
+                                  ? static_cast<password::PersonDirectory*>(&api_directory)
+                                  : &registry_directory);
   // Grants from the engine's snapshot; identity (over the API) only for the
   // status of people with no grant at an area.
   badge::GrpcGrantSource badge_identity(self, kServerPrincipal,
