@@ -15,7 +15,8 @@ namespace iam::password {
 
 // Loads `policy_dir` (empty: skip) and applies its password policy to
 // `manager` when the manager runs on defaults only, or always when
-// `apply_always`, committing through `commit` if set (an audited commit).
+// `apply_always` unless that exact policy is already stored, committing
+// through `commit` if set (an audited commit).
 // Returns the first error with what to fix.
 absl::Status ApplyPasswordPolicyAtStart(const std::string& policy_dir,
                                         bool apply_always,
