@@ -78,14 +78,12 @@ CommitFn ChangeRecorder::Committing(const ChangeInfo& info, bool* committed) {
 }
 
 NamedCommitFn ChangeRecorder::CommittingNamed(const ChangeInfo& info,
-                                              bool* committed,
-                                              std::string* named) {
+                                              bool* committed) {
   *committed = false;
-  return [this, &info, committed, named](const WriteBatch& batch,
-                                         absl::string_view name) {
-    *named = std::string(name);
+  return [this, &info, committed](const WriteBatch& batch,
+                                  absl::string_view name) {
     ChangeInfo with_target = info;
-    with_target.target = *named;
+    with_target.target = name;  // copied into the record at once
     return WriteWithRecord(with_target, batch, committed);
   };
 }

@@ -48,11 +48,9 @@ class ChangeRecorder {
 
   // Like Committing, for a change whose target only the domain can name
   // inside the write (an id it assigns under its lock): the record's target
-  // is the name the domain passes, which is also stored in `*named` for the
-  // caller. `info.target` is used only by Finish when nothing was written.
-  // `info` and `named` must outlive the returned function.
-  NamedCommitFn CommittingNamed(const ChangeInfo& info, bool* committed,
-                                std::string* named);
+  // is the name the domain passes. `info.target` is used only by Finish when
+  // nothing was written. `info` must outlive the returned function.
+  NamedCommitFn CommittingNamed(const ChangeInfo& info, bool* committed);
 
   // After the domain call: records its outcome unless a Committing write
   // already did (then returns `result` as it is). Otherwise like Record: a

@@ -405,9 +405,8 @@ grpc::ServerUnaryReactor* AuthzServiceImpl::CreateBinding(
     const audit::ChangeInfo info{caller,   "authz.binding.create", target,
                                  person,   b.reason(),             b.role()};
     bool committed = false;
-    std::string id;
     auto created = engine_->CreateBindings(
-        {b}, caller, recorder_.CommittingNamed(info, &committed, &id));
+        {b}, caller, recorder_.CommittingNamed(info, &committed));
     Revision revision = created.ok() ? created->second : 0;
     RETURN_IF_ERROR(
         recorder_.Finish(info, created.status(), revision, committed));
@@ -507,10 +506,8 @@ grpc::ServerUnaryReactor* AuthzServiceImpl::ApplyPolicy(
     audit::ChangeInfo info{caller, "authz.policy.apply", "", "",
                            request->reason()};
     bool committed = false;
-    std::string named;
     auto applied = engine_->ApplyPolicy(
-        request->policy(), false,
-        recorder_.CommittingNamed(info, &committed, &named));
+        request->policy(), false, recorder_.CommittingNamed(info, &committed));
     const std::string no_change = ChangeCount(0);
     if (applied.ok() && !committed) info.target = no_change;
     RETURN_IF_ERROR(recorder_.Finish(info, applied.status(),

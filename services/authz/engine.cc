@@ -1021,13 +1021,13 @@ AuthzEngine::CreateBindings(std::vector<iam::v1::RoleBinding> bindings,
         MakeBindingRec(b, ids[i].first, ids[i].second, group_names_));
   }
   batch.Put(kAuthzColumn, kNextBindingIdKey, absl::StrCat(next_id));
-  std::vector<absl::string_view> new_ids;
-  new_ids.reserve(bindings.size());
-  for (const iam::v1::RoleBinding& b : bindings) new_ids.push_back(b.id());
-  ASSIGN_OR_RETURN(
-      Revision revision,
-      CommitAndPublish(batch, cur->policy_, std::move(subjects),
-                       NameCommit(commit, absl::StrJoin(new_ids, ","))));
+  const std::string new_ids = absl::StrJoin(
+      bindings, ",", [](std::string* out, const iam::v1::RoleBinding& b) {
+        out->append(b.id());
+      });
+  ASSIGN_OR_RETURN(Revision revision,
+                   CommitAndPublish(batch, cur->policy_, std::move(subjects),
+                                    NameCommit(commit, new_ids)));
   next_binding_id_ = next_id;
   return std::make_pair(std::move(bindings), revision);
 }

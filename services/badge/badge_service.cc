@@ -240,9 +240,8 @@ grpc::ServerUnaryReactor* BadgeServiceImpl::IssueBadge(
     const audit::ChangeInfo info{caller, "badge.issue", "", request->person_id(),
                                  request->reason()};
     bool committed = false;
-    std::string badge_id;
-    absl::StatusOr<iam::v1::Badge> issued = deps_.badges->Issue(
-        issue, recorder_.CommittingNamed(info, &committed, &badge_id));
+    absl::StatusOr<iam::v1::Badge> issued =
+        deps_.badges->Issue(issue, recorder_.CommittingNamed(info, &committed));
     Revision revision = issued.ok() ? issued->revision() : 0;
     RETURN_IF_ERROR(recorder_.Finish(info, issued.status(), revision, committed));
     *response->mutable_badge() = *issued;

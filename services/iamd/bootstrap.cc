@@ -30,9 +30,8 @@ absl::Status LoadPolicy(const BootstrapOptions& options,
   const audit::ChangeInfo info{kServerPrincipal, "authz.policy.apply", "", "",
                                reason};
   bool committed = false;
-  std::string named;
   absl::StatusOr<authz::ApplyResult> result = engine->ApplyPolicy(
-      doc, /*dry_run=*/false, recorder->CommittingNamed(info, &committed, &named));
+      doc, /*dry_run=*/false, recorder->CommittingNamed(info, &committed));
   if (!result.ok()) return recorder->Finish(info, result.status(), 0, committed);
   const authz::ApplyResult& applied = *result;
   std::cerr << "iamd: applied policy from " << options.policy_dir << ": "
@@ -65,10 +64,9 @@ absl::Status EnsureRootBinding(authz::AuthzEngine* engine,
   const audit::ChangeInfo info{kServerPrincipal, "authz.binding.create", target,
                                subject_id,       reason,                 role};
   bool committed = false;
-  std::string id;
   absl::StatusOr<std::pair<std::vector<iam::v1::RoleBinding>, Revision>> made =
       engine->CreateBindings({binding}, kServerPrincipal,
-                             recorder->CommittingNamed(info, &committed, &id));
+                             recorder->CommittingNamed(info, &committed));
   if (!made.ok()) {
     recorder->Finish(info, made.status(), 0, committed).IgnoreError();
     return absl::Status(

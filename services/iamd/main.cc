@@ -273,10 +273,9 @@ int Run() {
     const audit::ChangeInfo info{kServerPrincipal, "badge.areas.apply", "", "",
                                  start_reason};
     bool committed = false;
-    std::string named;
     booted = badge::ApplyAreasFromPolicyDir(
         options.policy_dir, options.apply_policy, areas->get(),
-        start_recorder.CommittingNamed(info, &committed, &named));
+        start_recorder.CommittingNamed(info, &committed));
     if (!booted.ok()) {
       start_recorder.Finish(info, booted, 0, committed).IgnoreError();
       return Fail(booted);
