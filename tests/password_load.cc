@@ -66,6 +66,8 @@ ABSL_FLAG(int, hash_threads, 0,
 ABSL_FLAG(int, hash_nice, -1, "iamd's --password_hash_nice (-1: its default).");
 ABSL_FLAG(std::string, hash_sched_idle, "",
           "iamd's --password_hash_sched_idle, true or false (empty: its default).");
+ABSL_FLAG(std::string, iamd_flags, "",
+          "Extra iamd flags, comma-separated (e.g. --rpc_slice_us=0).");
 ABSL_FLAG(std::string, login_target, "",
           "Internal: run as the login client process against this address, "
           "driven by commands on stdin.");
@@ -311,6 +313,10 @@ int Run() {
   if (!absl::GetFlag(FLAGS_hash_sched_idle).empty()) {
     flags.push_back(
         absl::StrCat("--password_hash_sched_idle=", absl::GetFlag(FLAGS_hash_sched_idle)));
+  }
+  for (absl::string_view flag :
+       absl::StrSplit(absl::GetFlag(FLAGS_iamd_flags), ',', absl::SkipEmpty())) {
+    flags.emplace_back(flag);
   }
   ScopedTempDir dir("password_load");
   auto started = IamdProcess::Start(dir.path(), flags);

@@ -92,6 +92,41 @@ TEST_F(AuditIntegrityTest, IntactLogVerifiesOffline) {
   EXPECT_EQ(result.unsigned_tail(), 0);
 }
 
+// Data directories written before the audit columns were split keep
+// checkpoints, postings and markers among the records. Offline verification
+// reads them there until an iamd has moved them, and where they are after.
+TEST_F(AuditIntegrityTest, ADirectoryOfTheOldLayoutVerifiesBeforeAndAfterItsMove) {
+  Tamper([](Store& store, WriteBatch& batch) {
+    for (const absl::string_view prefix : kIndexColumnPrefixes) {
+      ASSERT_TRUE(store
+                      .Scan(kAuditIndexColumn, prefix,
+                            [&](absl::string_view key, absl::string_view value) {
+                              batch.Put(kAuditColumn, key, value);
+                              batch.Delete(kAuditIndexColumn, key);
+                              return true;
+                            })
+                      .ok());
+    }
+  });
+  auto before = VerifyOffline();
+  EXPECT_TRUE(before.ok()) << before.problem();
+  EXPECT_EQ(before.records_checked(), 10);
+  EXPECT_EQ(before.checkpoints_checked(), 3);
+  {
+    auto store = RocksDbStore::Open(dir_);
+    ASSERT_TRUE(store.ok()) << store.status();
+    auto log = StoreAuditLog::Open(store->get(), SystemClock::Get(),
+                                   signer_.get(), StoreAuditLog::Options());
+    ASSERT_TRUE(log.ok()) << log.status();
+    EXPECT_EQ((*store)->Get(kAuditIndexColumn, kLayoutKey).value_or(""),
+              kLayoutSplit);
+  }
+  auto after = VerifyOffline();
+  EXPECT_TRUE(after.ok()) << after.problem();
+  EXPECT_EQ(after.records_checked(), 10);
+  EXPECT_EQ(after.checkpoints_checked(), 3);
+}
+
 TEST_F(AuditIntegrityTest, NamesAnEditedRecord) {
   Tamper([](Store& store, WriteBatch& batch) {
     AuditRecord r;
@@ -170,10 +205,10 @@ TEST_F(AuditIntegrityTest, RejectsCheckpointsOfAnotherKey) {
     auto forger = CheckpointSigner::Generate();
     ASSERT_TRUE(forger.ok());
     iam::v1::AuditCheckpoint cp;
-    ASSERT_TRUE(cp.ParseFromString(*store.Get(kAuditColumn, CheckpointKey(10))));
+    ASSERT_TRUE(cp.ParseFromString(*store.Get(kAuditIndexColumn, CheckpointKey(10))));
     cp.set_key_fingerprint((*forger)->public_key().fingerprint());
     cp.set_signature((*forger)->Sign(CheckpointSignedBytes(cp)));
-    batch.Put(kAuditColumn, CheckpointKey(10), DeterministicBytes(cp));
+    batch.Put(kAuditIndexColumn, CheckpointKey(10), DeterministicBytes(cp));
   });
   const auto result = VerifyOffline();
   EXPECT_FALSE(result.ok());

@@ -63,7 +63,7 @@ absl::StatusOr<int64_t> FirstSequenceFrom(const Store& store,
                                           absl::string_view prefix,
                                           int64_t from) {
   absl::StatusOr<int64_t> found = -1;
-  RETURN_IF_ERROR(store.ScanFrom(kAuditColumn, prefix, SequenceKey(prefix, from),
+  RETURN_IF_ERROR(store.ScanFrom(ColumnOf(prefix), prefix, SequenceKey(prefix, from),
                                  [&](absl::string_view key, absl::string_view) {
                                    found = ParseSequenceKey(prefix, key);
                                    return false;
@@ -90,8 +90,76 @@ absl::StatusOr<int64_t> LastSequence(const Store& store,
   return low;
 }
 
+// Keys per synced write while SeparateIndexFromRecords moves them.
+constexpr int kKeysPerMove = 4096;
+
+// Calls fn(batch, key, value) for each key under `prefix` in `column`, and
+// commits the batch every kKeysPerMove keys and at the end.
+absl::Status ForEachInChunks(
+    Store* store, absl::string_view column, absl::string_view prefix,
+    const std::function<void(WriteBatch*, absl::string_view,
+                             absl::string_view)>& fn) {
+  std::string from(prefix);
+  while (true) {
+    WriteBatch batch;
+    int keys = 0;
+    std::string last;
+    RETURN_IF_ERROR(store->ScanFrom(
+        column, prefix, from,
+        [&](absl::string_view key, absl::string_view value) {
+          fn(&batch, key, value);
+          last = std::string(key);
+          return ++keys < kKeysPerMove;
+        }));
+    if (!batch.empty()) RETURN_IF_ERROR(store->Commit(batch).status());
+    if (keys < kKeysPerMove) return absl::OkStatus();
+    from = last;
+    from.push_back('\0');  // the next key after `last`
+  }
+}
+
+// Data directories written before the audit columns were split keep the
+// checkpoints, postings and markers among the records. Copies them to the
+// index column (again after a crash: a copy is idempotent), marks that
+// column complete, then deletes the originals, so that at every point one
+// complete set exists: among the records while they still hold such keys
+// and the marker is missing, else in the index column (OfflineStore reads
+// by the same rule).
+// A log begun since has nothing to move and no marker (and no write here).
+absl::Status SeparateIndexFromRecords(Store* store) {
+  absl::StatusOr<std::string> layout = store->Get(kAuditIndexColumn, kLayoutKey);
+  if (layout.ok() && *layout == kLayoutSplit) return absl::OkStatus();
+  if (!layout.ok() && !absl::IsNotFound(layout.status())) return layout.status();
+  if (!layout.ok()) {
+    int64_t moved = 0;
+    for (const absl::string_view prefix : kIndexColumnPrefixes) {
+      RETURN_IF_ERROR(ForEachInChunks(
+          store, kAuditColumn, prefix,
+          [&moved](WriteBatch* batch, absl::string_view key,
+                   absl::string_view value) {
+            batch->Put(kAuditIndexColumn, key, value);
+            ++moved;
+          }));
+    }
+    if (moved == 0) return absl::OkStatus();
+    WriteBatch copied;
+    copied.Put(kAuditIndexColumn, kLayoutKey, kLayoutCopied);
+    RETURN_IF_ERROR(store->Commit(copied).status());
+  }
+  for (const absl::string_view prefix : kIndexColumnPrefixes) {
+    RETURN_IF_ERROR(ForEachInChunks(
+        store, kAuditColumn, prefix,
+        [](WriteBatch* batch, absl::string_view key, absl::string_view) {
+          batch->Delete(kAuditColumn, key);
+        }));
+  }
+  WriteBatch split;
+  split.Put(kAuditIndexColumn, kLayoutKey, kLayoutSplit);
+  return store->Commit(split).status();
+}
+
 absl::StatusOr<int64_t> StartSequence(const Store& store) {
-  absl::StatusOr<std::string> start = store.Get(kAuditColumn, kStartKey);
+  absl::StatusOr<std::string> start = store.Get(kAuditIndexColumn, kStartKey);
   if (absl::IsNotFound(start.status())) return 1;
   RETURN_IF_ERROR(start.status());
   int64_t value = 0;
@@ -258,7 +326,7 @@ absl::Status ForEachCandidate(const Store& store,
     const int64_t seek = std::max<int64_t>(0, from - kMaxPostingSpan + 1);
     int64_t last_listed = 0;
     RETURN_IF_ERROR(store.ScanFrom(
-        kAuditColumn, sources.prefix, SequenceKey(sources.prefix, seek),
+        kAuditIndexColumn, sources.prefix, SequenceKey(sources.prefix, seek),
         [&](absl::string_view key, absl::string_view value) {
           absl::StatusOr<std::vector<int64_t>> seqs = DecodePosting(key, value);
           if (!seqs.ok()) {
@@ -344,7 +412,7 @@ std::string JsonString(absl::string_view s) {
 absl::StatusOr<int64_t> IndexUnindexed(Store& store, int64_t start,
                                        int64_t last, int64_t window) {
   int64_t indexed = 0;
-  absl::StatusOr<std::string> marker = store.Get(kAuditColumn, kIndexedKey);
+  absl::StatusOr<std::string> marker = store.Get(kAuditIndexColumn, kIndexedKey);
   if (marker.ok()) {
     if (!absl::SimpleAtoi(*marker, &indexed) || indexed < 0) {
       return absl::DataLossError("the audit log's index marker is malformed");
@@ -375,9 +443,9 @@ absl::StatusOr<int64_t> IndexUnindexed(Store& store, int64_t start,
     // The marker moves in the same batch as the postings, so none of these
     // sequences is listed yet.
     for (auto& [key, value] : postings.TakePuts()) {
-      batch.Put(kAuditColumn, key, std::move(value));
+      batch.Put(kAuditIndexColumn, key, std::move(value));
     }
-    batch.Put(kAuditColumn, kIndexedKey, absl::StrCat(chunk_end));
+    batch.Put(kAuditIndexColumn, kIndexedKey, absl::StrCat(chunk_end));
     RETURN_IF_ERROR(store.WriteUnsynced(batch));
   }
   return last;
@@ -420,15 +488,17 @@ absl::StatusOr<std::unique_ptr<StoreAuditLog>> StoreAuditLog::Open(
         "StoreAuditLog needs positive intervals and limits (retention may be "
         "zero: keep everything)");
   }
-  RETURN_IF_ERROR(store->Get(kAuditKeysColumn, "pk/").status().code() ==
-                          absl::StatusCode::kInvalidArgument
-                      ? absl::FailedPreconditionError(
-                            "the store has no audit_keys column; open it with "
-                            "DefaultColumns()")
-                      : absl::OkStatus());
+  for (const absl::string_view column : {kAuditKeysColumn, kAuditIndexColumn}) {
+    if (store->Get(column, "pk/").status().code() ==
+        absl::StatusCode::kInvalidArgument) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "the store has no ", column, " column; open it with DefaultColumns()"));
+    }
+  }
   ASSIGN_OR_RETURN(std::unique_ptr<AlertEvaluator> alerts,
                    AlertEvaluator::Create(options.alert_rules));
 
+  RETURN_IF_ERROR(SeparateIndexFromRecords(store));
   ChainState chain;
   ASSIGN_OR_RETURN(const int64_t start, StartSequence(*store));
   ASSIGN_OR_RETURN(const int64_t last, LastSequence(*store, kRecordPrefix));
@@ -451,7 +521,7 @@ absl::StatusOr<std::unique_ptr<StoreAuditLog>> StoreAuditLog::Open(
     chain.last_time_micros = record.time_unix_micros();
   } else if (start > 1) {
     ASSIGN_OR_RETURN(std::string bytes,
-                     store->Get(kAuditColumn, CheckpointKey(start - 1)));
+                     store->Get(kAuditIndexColumn, CheckpointKey(start - 1)));
     AuditCheckpoint checkpoint;
     if (!checkpoint.ParseFromString(bytes)) {
       return absl::DataLossError("the audit log's anchor checkpoint does not parse");
@@ -809,7 +879,7 @@ void StoreAuditLog::AddCheckpoint(WriteBatch* batch) {
   checkpoint.set_key_fingerprint(signer_->public_key().fingerprint());
   checkpoint.set_signature(signer_->Sign(CheckpointSignedBytes(checkpoint)));
   checkpoint.ByteSizeLong();  // caches the sizes serialization needs
-  batch->Put(kAuditColumn, CheckpointKey(checkpoint.sequence()),
+  batch->Put(kAuditIndexColumn, CheckpointKey(checkpoint.sequence()),
              DeterministicBytes(checkpoint));
   chain_.since_checkpoint = 0;
   chain_.last_checkpoint = absl::Now();
@@ -1090,10 +1160,10 @@ void StoreAuditLog::IndexerLoop() {
         WriteBatch batch;
         const size_t end = std::min(puts.size(), next + kIndexEntriesPerWrite);
         for (; next < end; ++next) {
-          batch.Put(kAuditColumn, puts[next].first, std::move(puts[next].second));
+          batch.Put(kAuditIndexColumn, puts[next].first, std::move(puts[next].second));
         }
         if (next == puts.size()) {
-          batch.Put(kAuditColumn, kIndexedKey, absl::StrCat(last));
+          batch.Put(kAuditIndexColumn, kIndexedKey, absl::StrCat(last));
         }
         status = store_->WriteUnsynced(batch);
       } while (status.ok() && next < puts.size());
@@ -1396,7 +1466,7 @@ absl::StatusOr<iam::v1::ExportAuditResponse> StoreAuditLog::Export(
             absl::BytesToHexString(Sha256(value)), "\",\"canonical\":\"",
             absl::Base64Escape(value), "\",\"record\":", JsonOf(record), "}"));
         absl::StatusOr<std::string> cp =
-            store_->Get(kAuditColumn, CheckpointKey(*seq));
+            store_->Get(kAuditIndexColumn, CheckpointKey(*seq));
         if (cp.ok()) {
           AuditCheckpoint checkpoint;
           if (checkpoint.ParseFromString(*cp)) {
@@ -1423,7 +1493,7 @@ absl::StatusOr<int64_t> StoreAuditLog::PruneBefore(absl::Time cutoff) {
   int64_t boundary = 0;
   absl::Status error;
   RETURN_IF_ERROR(store_->ScanFrom(
-      kAuditColumn, kCheckpointPrefix, CheckpointKey(start > 1 ? start - 1 : 0),
+      kAuditIndexColumn, kCheckpointPrefix, CheckpointKey(start > 1 ? start - 1 : 0),
       [&](absl::string_view, absl::string_view value) {
         AuditCheckpoint cp;
         if (!cp.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
@@ -1440,7 +1510,7 @@ absl::StatusOr<int64_t> StoreAuditLog::PruneBefore(absl::Time cutoff) {
   // verifies from the new start; then delete below it.
   {
     WriteBatch batch;
-    batch.Put(kAuditColumn, kStartKey, absl::StrCat(boundary + 1));
+    batch.Put(kAuditIndexColumn, kStartKey, absl::StrCat(boundary + 1));
     RETURN_IF_ERROR(store_->Commit(batch).status());
   }
   constexpr int kChunk = 1000;
@@ -1463,7 +1533,7 @@ absl::StatusOr<int64_t> StoreAuditLog::PruneBefore(absl::Time cutoff) {
     absl::Status error;
     for (const std::string& prefix : prefixes) {
       RETURN_IF_ERROR(store_->ScanFrom(
-          kAuditColumn, prefix, SequenceKey(prefix, 0),
+          kAuditIndexColumn, prefix, SequenceKey(prefix, 0),
           [&](absl::string_view key, absl::string_view value) {
             absl::StatusOr<std::vector<int64_t>> seqs = DecodePosting(key, value);
             if (!seqs.ok()) {
@@ -1471,13 +1541,13 @@ absl::StatusOr<int64_t> StoreAuditLog::PruneBefore(absl::Time cutoff) {
               return false;
             }
             if (seqs->front() > boundary) return false;
-            batch.Delete(kAuditColumn, key);
+            batch.Delete(kAuditIndexColumn, key);
             std::vector<int64_t> kept;
             for (const int64_t s : *seqs) {
               if (s > boundary) kept.push_back(s);
             }
             if (!kept.empty()) {
-              batch.Put(kAuditColumn, SequenceKey(prefix, kept.front()),
+              batch.Put(kAuditIndexColumn, SequenceKey(prefix, kept.front()),
                         EncodePosting(kept));
             }
             return true;
@@ -1489,11 +1559,11 @@ absl::StatusOr<int64_t> StoreAuditLog::PruneBefore(absl::Time cutoff) {
   // Older checkpoints go too; the one at the boundary anchors the chain.
   WriteBatch checkpoints;
   RETURN_IF_ERROR(store_->Scan(
-      kAuditColumn, kCheckpointPrefix,
+      kAuditIndexColumn, kCheckpointPrefix,
       [&](absl::string_view key, absl::string_view) {
         absl::StatusOr<int64_t> s = ParseSequenceKey(kCheckpointPrefix, key);
         if (!s.ok() || *s >= boundary) return false;
-        checkpoints.Delete(kAuditColumn, key);
+        checkpoints.Delete(kAuditIndexColumn, key);
         return true;
       }));
   if (!checkpoints.empty()) RETURN_IF_ERROR(store_->Commit(checkpoints).status());

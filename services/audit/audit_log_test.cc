@@ -8,6 +8,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
@@ -706,7 +707,7 @@ TEST_F(AuditLogTest, CheckpointsSignTheHeadEveryNRecordsAndAtClose) {
   }  // the close signs record 7
   std::vector<int64_t> signed_at;
   ASSERT_TRUE(store_
-                  .Scan(kAuditColumn, kCheckpointPrefix,
+                  .Scan(kAuditIndexColumn, kCheckpointPrefix,
                         [&](absl::string_view, absl::string_view value) {
                           iam::v1::AuditCheckpoint cp;
                           EXPECT_TRUE(cp.ParseFromString(std::string(value)));
@@ -826,7 +827,7 @@ class IndexFailingStore final : public ForwardingStore {
 std::vector<int64_t> Listed(const Store& store, absl::string_view prefix) {
   std::vector<int64_t> out;
   EXPECT_TRUE(store
-                  .Scan(kAuditColumn, prefix,
+                  .Scan(kAuditIndexColumn, prefix,
                         [&](absl::string_view key, absl::string_view value) {
                           auto seqs = DecodePosting(key, value);
                           EXPECT_TRUE(seqs.ok()) << seqs.status();
@@ -923,7 +924,7 @@ TEST_F(AuditLogTest, TheNewestIndexEntriesWaitInMemoryUntilTheWindowFills) {
   EXPECT_THAT(Listed(store_, p1), ElementsAre(2, 4, 6));
   int p1_entries = 0;
   ASSERT_TRUE(store_
-                  .Scan(kAuditColumn, p1,
+                  .Scan(kAuditIndexColumn, p1,
                         [&](absl::string_view, absl::string_view) {
                           ++p1_entries;
                           return true;
@@ -963,15 +964,15 @@ TEST_F(AuditLogTest, OpenIndexesRecordsACrashLeftUnindexed) {
       if (seq <= 10) kept.push_back(seq);
     }
     ASSERT_TRUE(store_
-                    .Scan(kAuditColumn, prefix,
+                    .Scan(kAuditIndexColumn, prefix,
                           [&](absl::string_view key, absl::string_view) {
-                            undo.Delete(kAuditColumn, key);
+                            undo.Delete(kAuditIndexColumn, key);
                             return true;
                           })
                     .ok());
-    undo.Put(kAuditColumn, SequenceKey(prefix, kept.front()), EncodePosting(kept));
+    undo.Put(kAuditIndexColumn, SequenceKey(prefix, kept.front()), EncodePosting(kept));
   }
-  undo.Put(kAuditColumn, kIndexedKey, "10");
+  undo.Put(kAuditIndexColumn, kIndexedKey, "10");
   ASSERT_TRUE(store_.Commit(undo).ok());
   ASSERT_THAT(Listed(store_, IndexValuePrefix(kPersonIndex, "p-2")),
               ElementsAre(3, 6, 9));
@@ -979,7 +980,7 @@ TEST_F(AuditLogTest, OpenIndexesRecordsACrashLeftUnindexed) {
   auto log = OpenLog();
   EXPECT_THAT(Listed(store_, IndexValuePrefix(kPersonIndex, "p-2")),
               ElementsAre(3, 6, 9, 12, 15, 18, 21, 24, 27, 30));
-  auto marker = store_.Get(kAuditColumn, kIndexedKey);
+  auto marker = store_.Get(kAuditIndexColumn, kIndexedKey);
   ASSERT_TRUE(marker.ok());
   EXPECT_EQ(*marker, "30");
   QueryAuditRequest request;
@@ -997,7 +998,7 @@ TEST_F(AuditLogTest, PostingsListManyRecordsInOneEntry) {
   ASSERT_TRUE(log->Flush().ok());
   int entries = 0;
   ASSERT_TRUE(store_
-                  .Scan(kAuditColumn, IndexValuePrefix(kCallerIndex, "mes"),
+                  .Scan(kAuditIndexColumn, IndexValuePrefix(kCallerIndex, "mes"),
                         [&](absl::string_view, absl::string_view) {
                           ++entries;
                           return true;
@@ -1250,6 +1251,151 @@ TEST_F(AuditLogTest, PruneKeepsAVerifiableChainFromTheNewStart) {
   auto reopened = StoreAuditLog::Open(&store_, &clock_, options);
   ASSERT_TRUE(reopened.ok());
   EXPECT_EQ(*(*reopened)->Append(Record("admin", "a.z")), 14);
+}
+
+// Puts `store` back in the layout of data directories written before the
+// audit columns were split: checkpoints, postings and markers among the
+// records, and no layout marker.
+void MoveIndexKeysAmongRecords(Store* store) {
+  WriteBatch batch;
+  for (const absl::string_view prefix : kIndexColumnPrefixes) {
+    ASSERT_TRUE(store
+                    ->Scan(kAuditIndexColumn, prefix,
+                           [&](absl::string_view key, absl::string_view value) {
+                             if (key != kLayoutKey) batch.Put(kAuditColumn, key, value);
+                             batch.Delete(kAuditIndexColumn, key);
+                             return true;
+                           })
+                    .ok());
+  }
+  ASSERT_TRUE(store->Commit(batch).ok());
+}
+
+// The keys under the index column's prefixes that `column` holds.
+int IndexKeysIn(const Store& store, absl::string_view column) {
+  int keys = 0;
+  for (const absl::string_view prefix : kIndexColumnPrefixes) {
+    EXPECT_TRUE(store
+                    .Scan(column, prefix,
+                          [&](absl::string_view, absl::string_view) {
+                            ++keys;
+                            return true;
+                          })
+                    .ok());
+  }
+  return keys;
+}
+
+// A store whose synced commits fail once `commits_left` reaches zero.
+class CommitFailingStore final : public ForwardingStore {
+ public:
+  using ForwardingStore::ForwardingStore;
+  absl::StatusOr<Revision> CommitWith(const WriteBatch& batch,
+                                      const BatchFinisher& finish) override {
+    if (commits_left-- <= 0) return absl::UnavailableError("injected commit failure");
+    return ForwardingStore::CommitWith(batch, finish);
+  }
+  int commits_left = 0;
+};
+
+class AuditLayoutTest : public AuditLogTest {
+ protected:
+  // A pruned log (meta/start), with checkpoints and postings, closed and
+  // put in the old layout.
+  void WriteOldDirectory() {
+    auto log = StoreAuditLog::Open(&store_, &clock_, signer_.get(), Options());
+    ASSERT_TRUE(log.ok()) << log.status();
+    for (int i = 0; i < 12; ++i) {
+      ASSERT_TRUE((*log)->Append(Record("admin", "a.x", "", "p-1")).ok());
+      clock_.Advance(absl::Hours(1));
+    }
+    ASSERT_TRUE((*log)->Flush().ok());
+    ASSERT_EQ(*(*log)->PruneBefore(clock_.Now() - absl::Hours(6)), 6);
+    log->reset();
+    index_keys_ = IndexKeysIn(store_, kAuditIndexColumn);
+    MoveIndexKeysAmongRecords(&store_);
+    ASSERT_EQ(IndexKeysIn(store_, kAuditIndexColumn), 0);
+    ASSERT_EQ(IndexKeysIn(store_, kAuditColumn), index_keys_);
+  }
+
+  static StoreAuditLog::Options Options() {
+    StoreAuditLog::Options options;
+    options.flush_interval = absl::Hours(1);
+    options.checkpoint_every_records = 5;
+    options.checkpoint_interval = absl::Hours(1);
+    return options;
+  }
+
+  // Opening moves the keys; the log then reads, verifies and appends as
+  // before the move.
+  void ExpectOpenToMoveThem() {
+    auto log = StoreAuditLog::Open(&store_, &clock_, signer_.get(), Options());
+    ASSERT_TRUE(log.ok()) << log.status();
+    EXPECT_EQ(store_.Get(kAuditIndexColumn, kLayoutKey).value_or(""), kLayoutSplit);
+    EXPECT_EQ(IndexKeysIn(store_, kAuditColumn), 0);
+    EXPECT_EQ(IndexKeysIn(store_, kAuditIndexColumn), index_keys_ + 1);
+    EXPECT_THAT(Listed(store_, IndexValuePrefix(kPersonIndex, "p-1")),
+                ElementsAre(6, 7, 8, 9, 10, 11, 12));
+    QueryAuditRequest by_person;
+    by_person.set_person_id("p-1");
+    EXPECT_THAT(QueryAll(**log, by_person), ElementsAre(6, 7, 8, 9, 10, 11, 12));
+    auto verified = (*log)->Verify();
+    ASSERT_TRUE(verified.ok()) << verified.status();
+    EXPECT_TRUE(verified->ok()) << verified->problem();
+    EXPECT_EQ(verified->first_sequence(), 6);
+    EXPECT_EQ(verified->checkpoints_checked(), 3);  // 5 (the anchor), 10, 12 (at close)
+    EXPECT_EQ(*(*log)->Append(Record("admin", "a.y")), 13);
+  }
+
+  std::unique_ptr<CheckpointSigner> signer_ =
+      std::move(CheckpointSigner::Generate()).value();
+  int index_keys_ = 0;
+};
+
+TEST_F(AuditLayoutTest, AnOldDirectorysIndexKeysMoveToTheirOwnColumnAtOpen) {
+  WriteOldDirectory();
+  ASSERT_GT(index_keys_, 4);  // start, indexed, two checkpoints, postings
+  ExpectOpenToMoveThem();
+}
+
+TEST_F(AuditLayoutTest, AMoveInterruptedWhileCopyingStartsAgainAtTheNextOpen) {
+  WriteOldDirectory();
+  CommitFailingStore failing(&store_);
+  failing.commits_left = 1;  // the checkpoints are copied, the postings not
+  auto log = StoreAuditLog::Open(&failing, &clock_, signer_.get(), Options());
+  EXPECT_EQ(log.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_TRUE(absl::IsNotFound(store_.Get(kAuditIndexColumn, kLayoutKey).status()));
+  EXPECT_EQ(IndexKeysIn(store_, kAuditColumn), index_keys_);
+  ExpectOpenToMoveThem();
+}
+
+TEST_F(AuditLayoutTest, AMoveInterruptedWhileDeletingFinishesAtTheNextOpen) {
+  WriteOldDirectory();
+  CommitFailingStore failing(&store_);
+  failing.commits_left = 4;  // three prefixes copied, marked, no deletes
+  auto log = StoreAuditLog::Open(&failing, &clock_, signer_.get(), Options());
+  EXPECT_EQ(log.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(*store_.Get(kAuditIndexColumn, kLayoutKey), kLayoutCopied);
+  EXPECT_EQ(IndexKeysIn(store_, kAuditColumn), index_keys_);
+  ExpectOpenToMoveThem();
+}
+
+TEST_F(AuditLayoutTest, ANewLogKeepsOnlyRecordsInTheRecordColumn) {
+  auto log = OpenLog();
+  ASSERT_TRUE(log->Append(Record("admin", "a.x", "", "p-1")).ok());
+  ASSERT_TRUE(log->Flush().ok());
+  EXPECT_GT(IndexKeysIn(store_, kAuditIndexColumn), 0);
+  EXPECT_EQ(IndexKeysIn(store_, kAuditColumn), 0);
+  int records = 0;
+  ASSERT_TRUE(store_
+                  .Scan(kAuditColumn, "",
+                        [&](absl::string_view key, absl::string_view) {
+                          EXPECT_TRUE(absl::StartsWith(key, kRecordPrefix)) << key;
+                          ++records;
+                          return true;
+                        })
+                  .ok());
+  EXPECT_EQ(records, 1);
 }
 
 TEST_F(AuditLogTest, ExportCarriesKeyAnchorAndCanonicalBytes) {

@@ -45,6 +45,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "proto/iam/v1/audit.pb.h"
+#include "services/common/store.h"
 
 namespace iam::audit {
 
@@ -56,7 +57,24 @@ inline constexpr absl::string_view kTargetIndex = "ix/g/";
 inline constexpr absl::string_view kAlertIndex = "ix/a/";
 inline constexpr absl::string_view kStartKey = "meta/start";
 inline constexpr absl::string_view kIndexedKey = "meta/indexed";
+// In kAuditIndexColumn once it holds every checkpoint, posting and marker:
+// kLayoutCopied while copies may remain in kAuditColumn (a data directory
+// written before the columns were split, 2026-12), kLayoutSplit after.
+inline constexpr absl::string_view kLayoutKey = "meta/layout";
+inline constexpr absl::string_view kLayoutCopied = "copied";
+inline constexpr absl::string_view kLayoutSplit = "split";
+// The prefixes of every key that is not a record.
+inline constexpr absl::string_view kIndexColumnPrefixes[] = {
+    kCheckpointPrefix, "ix/", "meta/"};
 inline constexpr size_t kHashBytes = 32;
+
+// The column a key of the audit log lives in: records in kAuditColumn,
+// everything else (checkpoints, postings, markers) in kAuditIndexColumn.
+inline absl::string_view ColumnOf(absl::string_view key) {
+  return key.substr(0, kRecordPrefix.size()) == kRecordPrefix
+             ? kAuditColumn
+             : kAuditIndexColumn;
+}
 
 // "<prefix><seq as 20 digits>".
 std::string SequenceKey(absl::string_view prefix, int64_t sequence);

@@ -44,7 +44,7 @@ class Verification {
   }
 
   absl::Status LoadStart() {
-    absl::StatusOr<std::string> start = store_.Get(kAuditColumn, kStartKey);
+    absl::StatusOr<std::string> start = store_.Get(kAuditIndexColumn, kStartKey);
     if (absl::IsNotFound(start.status())) return absl::OkStatus();
     RETURN_IF_ERROR(start.status());
     if (!absl::SimpleAtoi(*start, &start_) || start_ < 1) {
@@ -57,7 +57,7 @@ class Verification {
   absl::Status LoadCheckpoints() {
     absl::Status error;
     RETURN_IF_ERROR(store_.Scan(
-        kAuditColumn, kCheckpointPrefix,
+        kAuditIndexColumn, kCheckpointPrefix,
         [&](absl::string_view key, absl::string_view value) {
           absl::StatusOr<int64_t> seq = ParseSequenceKey(kCheckpointPrefix, key);
           AuditCheckpoint cp;

@@ -4,7 +4,8 @@ namespace iam {
 
 std::vector<std::string> DefaultColumns() {
   return {std::string(kIdentityColumn), std::string(kAuthzColumn),
-          std::string(kAuditColumn), std::string(kAuditKeysColumn),
+          std::string(kAuditColumn), std::string(kAuditIndexColumn),
+          std::string(kAuditKeysColumn),
           "password", "lifecycle", "badge"};
 }
 

@@ -27,7 +27,12 @@ using Revision = int64_t;
 // Columns every store has.
 inline constexpr absl::string_view kIdentityColumn = "identity";
 inline constexpr absl::string_view kAuthzColumn = "authz";
+// Audit records alone: written in key order and never rewritten, so RocksDB
+// moves their flushed files down without merging them.
 inline constexpr absl::string_view kAuditColumn = "audit";
+// The audit log's checkpoints, index postings and markers, whose keys would
+// otherwise interleave with the records' (services/audit/record_format.h).
+inline constexpr absl::string_view kAuditIndexColumn = "audit_index";
 // Per-person keys that seal personal text in audit records (services/audit).
 inline constexpr absl::string_view kAuditKeysColumn = "audit_keys";
 
