@@ -20,6 +20,7 @@
 #include "absl/strings/strip.h"
 #include "absl/synchronization/notification.h"
 #include "google/protobuf/util/json_util.h"
+#include "services/audit/index_layout.h"
 #include "services/audit/record_format.h"
 #include "services/audit/verifier.h"
 #include "services/common/status_macros.h"
@@ -88,74 +89,6 @@ absl::StatusOr<int64_t> LastSequence(const Store& store,
     }
   }
   return low;
-}
-
-// Keys per synced write while SeparateIndexFromRecords moves them.
-constexpr int kKeysPerMove = 4096;
-
-// Calls fn(batch, key, value) for each key under `prefix` in `column`, and
-// commits the batch every kKeysPerMove keys and at the end.
-absl::Status ForEachInChunks(
-    Store* store, absl::string_view column, absl::string_view prefix,
-    const std::function<void(WriteBatch*, absl::string_view,
-                             absl::string_view)>& fn) {
-  std::string from(prefix);
-  while (true) {
-    WriteBatch batch;
-    int keys = 0;
-    std::string last;
-    RETURN_IF_ERROR(store->ScanFrom(
-        column, prefix, from,
-        [&](absl::string_view key, absl::string_view value) {
-          fn(&batch, key, value);
-          last = std::string(key);
-          return ++keys < kKeysPerMove;
-        }));
-    if (!batch.empty()) RETURN_IF_ERROR(store->Commit(batch).status());
-    if (keys < kKeysPerMove) return absl::OkStatus();
-    from = last;
-    from.push_back('\0');  // the next key after `last`
-  }
-}
-
-// Data directories written before the audit columns were split keep the
-// checkpoints, postings and markers among the records. Copies them to the
-// index column (again after a crash: a copy is idempotent), marks that
-// column complete, then deletes the originals, so that at every point one
-// complete set exists: among the records while they still hold such keys
-// and the marker is missing, else in the index column (OfflineStore reads
-// by the same rule).
-// A log begun since has nothing to move and no marker (and no write here).
-absl::Status SeparateIndexFromRecords(Store* store) {
-  absl::StatusOr<std::string> layout = store->Get(kAuditIndexColumn, kLayoutKey);
-  if (layout.ok() && *layout == kLayoutSplit) return absl::OkStatus();
-  if (!layout.ok() && !absl::IsNotFound(layout.status())) return layout.status();
-  if (!layout.ok()) {
-    int64_t moved = 0;
-    for (const absl::string_view prefix : kIndexColumnPrefixes) {
-      RETURN_IF_ERROR(ForEachInChunks(
-          store, kAuditColumn, prefix,
-          [&moved](WriteBatch* batch, absl::string_view key,
-                   absl::string_view value) {
-            batch->Put(kAuditIndexColumn, key, value);
-            ++moved;
-          }));
-    }
-    if (moved == 0) return absl::OkStatus();
-    WriteBatch copied;
-    copied.Put(kAuditIndexColumn, kLayoutKey, kLayoutCopied);
-    RETURN_IF_ERROR(store->Commit(copied).status());
-  }
-  for (const absl::string_view prefix : kIndexColumnPrefixes) {
-    RETURN_IF_ERROR(ForEachInChunks(
-        store, kAuditColumn, prefix,
-        [](WriteBatch* batch, absl::string_view key, absl::string_view) {
-          batch->Delete(kAuditColumn, key);
-        }));
-  }
-  WriteBatch split;
-  split.Put(kAuditIndexColumn, kLayoutKey, kLayoutSplit);
-  return store->Commit(split).status();
 }
 
 absl::StatusOr<int64_t> StartSequence(const Store& store) {
@@ -498,7 +431,7 @@ absl::StatusOr<std::unique_ptr<StoreAuditLog>> StoreAuditLog::Open(
   ASSIGN_OR_RETURN(std::unique_ptr<AlertEvaluator> alerts,
                    AlertEvaluator::Create(options.alert_rules));
 
-  RETURN_IF_ERROR(SeparateIndexFromRecords(store));
+  RETURN_IF_ERROR(MoveIndexOutOfRecords(store));
   ChainState chain;
   ASSIGN_OR_RETURN(const int64_t start, StartSequence(*store));
   ASSIGN_OR_RETURN(const int64_t last, LastSequence(*store, kRecordPrefix));

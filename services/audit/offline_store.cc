@@ -6,7 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "rocksdb/iterator.h"
 #include "rocksdb/options.h"
-#include "services/audit/record_format.h"
+#include "services/audit/index_layout.h"
 #include "services/common/status_macros.h"
 
 namespace iam::audit {
@@ -65,27 +65,11 @@ absl::StatusOr<std::unique_ptr<OfflineStore>> OfflineStore::Open(
   }
   // A directory that no iamd has opened since the audit columns were split
   // keeps checkpoints, postings and markers among the records: read them
-  // there while the index column is not marked complete (the rule
-  // StoreAuditLog moves them by).
-  absl::StatusOr<std::string> layout = store->Get(kAuditIndexColumn, kLayoutKey);
-  if (!layout.ok()) {
-    if (!absl::IsNotFound(layout.status()) &&
-        !absl::IsInvalidArgument(layout.status())) {
-      return layout.status();
-    }
-    auto records = store->families_.find(std::string(kAuditColumn));
-    bool among_records = false;
-    for (const absl::string_view prefix : kIndexColumnPrefixes) {
-      if (records == store->families_.end() || among_records) break;
-      RETURN_IF_ERROR(store->Scan(kAuditColumn, prefix,
-                                  [&](absl::string_view, absl::string_view) {
-                                    among_records = true;
-                                    return false;
-                                  }));
-    }
-    if (among_records) {
-      store->families_[std::string(kAuditIndexColumn)] = records->second;
-    }
+  // there.
+  ASSIGN_OR_RETURN(const bool among_records, IndexAmongRecords(*store));
+  if (among_records) {
+    store->families_[std::string(kAuditIndexColumn)] =
+        store->families_.at(std::string(kAuditColumn));
   }
   return store;
 }
