@@ -27,11 +27,11 @@ struct SchedAttr {
   uint64_t sched_period;
 };
 
-// glibc 2.36 wraps neither call.
-int GetAttr(SchedAttr* attr) {
+// glibc 2.36 wraps neither call. tid 0: the calling thread.
+int GetAttr(SchedAttr* attr, pid_t tid = 0) {
   std::memset(attr, 0, sizeof(*attr));
   return static_cast<int>(
-      syscall(SYS_sched_getattr, 0, attr, sizeof(*attr), 0));
+      syscall(SYS_sched_getattr, tid, attr, sizeof(*attr), 0));
 }
 
 int SetAttr(SchedAttr* attr) {
@@ -78,9 +78,16 @@ absl::Status SetThreadSlice(absl::Duration slice) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<absl::Duration> ThreadSlice() {
+absl::StatusOr<absl::Duration> ThreadSlice() { return ThreadSliceOf(0); }
+
+absl::StatusOr<absl::Duration> ThreadSliceOf(pid_t tid) {
   SchedAttr attr;
-  if (GetAttr(&attr) != 0) return Errno("sched_getattr");
+  if (GetAttr(&attr, tid) != 0) {
+    if (errno == ESRCH) {
+      return absl::NotFoundError(absl::StrCat("no thread ", tid));
+    }
+    return Errno("sched_getattr");
+  }
   return absl::Nanoseconds(static_cast<int64_t>(attr.sched_runtime));
 }
 

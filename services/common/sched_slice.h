@@ -9,6 +9,8 @@
 #ifndef IAM_SERVICES_COMMON_SCHED_SLICE_H_
 #define IAM_SERVICES_COMMON_SCHED_SLICE_H_
 
+#include <sys/types.h>
+
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -24,6 +26,8 @@ absl::Status SetThreadSlice(absl::Duration slice);
 // The calling thread's slice as the kernel reports it, or ZeroDuration()
 // when it runs with the system's default.
 absl::StatusOr<absl::Duration> ThreadSlice();
+// The same for another thread (a Linux thread id), e.g. of a child process.
+absl::StatusOr<absl::Duration> ThreadSliceOf(pid_t tid);
 
 }  // namespace iam
 
