@@ -958,7 +958,8 @@ void StoreAuditLog::WriteWork(std::vector<Pending>& work, bool final) {
       for (const Done& d : dones) {
         completions.emplace_back(std::move(*d.callback), d.sequence);
       }
-      Complete(std::move(completions));
+      // The last batch of `work`: the writer may be idle after it.
+      Complete(std::move(completions), /*last_of_work=*/i >= work.size());
       continue;
     }
     // Nothing of this batch counts: roll the chain back, fail the waiters,
@@ -976,7 +977,7 @@ void StoreAuditLog::WriteWork(std::vector<Pending>& work, bool final) {
     std::vector<Completion> failed;
     failed.reserve(dones.size());
     for (const Done& d : dones) failed.emplace_back(std::move(*d.callback), status);
-    Complete(std::move(failed));
+    Complete(std::move(failed), /*last_of_work=*/false);
     std::vector<Pending> retry;
     retry.reserve(buffered.size());
     for (auto& [index, plain] : buffered) {
@@ -1126,10 +1127,27 @@ void StoreAuditLog::IndexerLoop() {
   }
 }
 
-void StoreAuditLog::Complete(std::vector<Completion> completions) {
+void StoreAuditLog::Complete(std::vector<Completion> completions,
+                             bool last_of_work) {
   if (completions.empty()) return;
+  bool writer_idle = false;
+  if (last_of_work) {
+    absl::MutexLock lock(&mu_);
+    writer_idle = queue_.empty();
+  }
+  {
+    absl::MutexLock lock(&completion_mu_);
+    if (!writer_idle || completing_ || !completions_.empty()) {
+      MoveAppend(std::move(completions), &completions_);
+      return;
+    }
+    completing_ = true;  // the completion thread waits: order is kept
+  }
+  // Nothing queued for the writer, and no earlier completion pending: run
+  // them here, one thread hand-off sooner than the completion thread would.
+  for (auto& [callback, result] : completions) callback(std::move(result));
   absl::MutexLock lock(&completion_mu_);
-  MoveAppend(std::move(completions), &completions_);
+  completing_ = false;
 }
 
 void StoreAuditLog::CompleterLoop() {
@@ -1139,13 +1157,24 @@ void StoreAuditLog::CompleterLoop() {
     {
       absl::MutexLock lock(&completion_mu_);
       auto work = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(completion_mu_) {
-        return !completions_.empty() || completer_stopping_;
+        return (!completions_.empty() && !completing_) || completer_stopping_;
       };
       completion_mu_.Await(absl::Condition(&work));
+      if (completing_) {  // stopping: let the writer's inline run finish
+        auto done = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(completion_mu_) {
+          return !completing_;
+        };
+        completion_mu_.Await(absl::Condition(&done));
+      }
       ready.swap(completions_);
       stopping = completer_stopping_;
+      completing_ = !ready.empty();
     }
     for (auto& [callback, result] : ready) callback(std::move(result));
+    {
+      absl::MutexLock lock(&completion_mu_);
+      completing_ = false;
+    }
     if (stopping && ready.empty()) return;
   }
 }
