@@ -1156,16 +1156,11 @@ void StoreAuditLog::CompleterLoop() {
     bool stopping = false;
     {
       absl::MutexLock lock(&completion_mu_);
+      // Never while the writer runs completions itself (even to stop).
       auto work = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(completion_mu_) {
-        return (!completions_.empty() && !completing_) || completer_stopping_;
+        return !completing_ && (!completions_.empty() || completer_stopping_);
       };
       completion_mu_.Await(absl::Condition(&work));
-      if (completing_) {  // stopping: let the writer's inline run finish
-        auto done = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(completion_mu_) {
-          return !completing_;
-        };
-        completion_mu_.Await(absl::Condition(&done));
-      }
       ready.swap(completions_);
       stopping = completer_stopping_;
       completing_ = !ready.empty();
