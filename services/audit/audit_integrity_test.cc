@@ -14,6 +14,7 @@
 #include "rocksdb/file_system.h"
 #include "services/audit/audit_log.h"
 #include "services/audit/offline_store.h"
+#include "services/audit/index_layout_testing.h"
 #include "services/audit/record_format.h"
 #include "services/audit/signer.h"
 #include "services/audit/verifier.h"
@@ -96,18 +97,11 @@ TEST_F(AuditIntegrityTest, IntactLogVerifiesOffline) {
 // checkpoints, postings and markers among the records. Offline verification
 // reads them there until an iamd has moved them, and where they are after.
 TEST_F(AuditIntegrityTest, ADirectoryOfTheOldLayoutVerifiesBeforeAndAfterItsMove) {
-  Tamper([](Store& store, WriteBatch& batch) {
-    for (const absl::string_view prefix : kIndexColumnPrefixes) {
-      ASSERT_TRUE(store
-                      .Scan(kAuditIndexColumn, prefix,
-                            [&](absl::string_view key, absl::string_view value) {
-                              batch.Put(kAuditColumn, key, value);
-                              batch.Delete(kAuditIndexColumn, key);
-                              return true;
-                            })
-                      .ok());
-    }
-  });
+  {
+    auto store = RocksDbStore::Open(dir_);
+    ASSERT_TRUE(store.ok()) << store.status();
+    ASSERT_TRUE(PutIndexAmongRecords(store->get()).ok());
+  }
   auto before = VerifyOffline();
   EXPECT_TRUE(before.ok()) << before.problem();
   EXPECT_EQ(before.records_checked(), 10);

@@ -18,6 +18,7 @@
 #include "services/common/clock.h"
 #include "services/common/memory_store.h"
 #include "absl/synchronization/notification.h"
+#include "services/audit/index_layout_testing.h"
 #include "services/audit/record_format.h"
 #include "services/audit/verifier.h"
 
@@ -1293,24 +1294,6 @@ TEST_F(AuditLogTest, PruneKeepsAVerifiableChainFromTheNewStart) {
   EXPECT_EQ(*(*reopened)->Append(Record("admin", "a.z")), 14);
 }
 
-// Puts `store` back in the layout of data directories written before the
-// audit columns were split: checkpoints, postings and markers among the
-// records, and no layout marker.
-void MoveIndexKeysAmongRecords(Store* store) {
-  WriteBatch batch;
-  for (const absl::string_view prefix : kIndexColumnPrefixes) {
-    ASSERT_TRUE(store
-                    ->Scan(kAuditIndexColumn, prefix,
-                           [&](absl::string_view key, absl::string_view value) {
-                             if (key != kLayoutKey) batch.Put(kAuditColumn, key, value);
-                             batch.Delete(kAuditIndexColumn, key);
-                             return true;
-                           })
-                    .ok());
-  }
-  ASSERT_TRUE(store->Commit(batch).ok());
-}
-
 // The keys under the index column's prefixes that `column` holds.
 int IndexKeysIn(const Store& store, absl::string_view column) {
   int keys = 0;
@@ -1353,7 +1336,7 @@ class AuditLayoutTest : public AuditLogTest {
     ASSERT_EQ(*(*log)->PruneBefore(clock_.Now() - absl::Hours(6)), 6);
     log->reset();
     index_keys_ = IndexKeysIn(store_, kAuditIndexColumn);
-    MoveIndexKeysAmongRecords(&store_);
+    ASSERT_TRUE(PutIndexAmongRecords(&store_).ok());
     ASSERT_EQ(IndexKeysIn(store_, kAuditIndexColumn), 0);
     ASSERT_EQ(IndexKeysIn(store_, kAuditColumn), index_keys_);
   }
