@@ -8,16 +8,20 @@
 #include <vector>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "services/password/hash_memory.h"
 
 namespace iam::password {
 namespace {
 
 constexpr size_t kSaltBytes = 16;
 constexpr size_t kTagBytes = 32;
+// The longest tag a stored hash may carry (libargon2 allows up to 2^32-1).
+constexpr size_t kMaxTagBytes = 1024;
 constexpr absl::string_view kPrefix = "$argon2id$v=19$";
 
 absl::Status Malformed(absl::string_view why) {
@@ -37,6 +41,55 @@ bool IsB64(absl::string_view s) {
   return true;
 }
 
+// Base64 as PHC strings write it: the standard alphabet, no padding.
+std::string B64(const unsigned char* data, size_t size) {
+  std::string out = absl::Base64Escape(
+      absl::string_view(reinterpret_cast<const char*>(data), size));
+  while (!out.empty() && out.back() == '=') out.pop_back();
+  return out;
+}
+
+// Decodes `text` (checked by IsB64) and refuses any other spelling of the
+// same bytes, as libargon2's own decoder does.
+bool UnB64(absl::string_view text, std::string* out) {
+  return absl::Base64Unescape(text, out) &&
+         B64(reinterpret_cast<const unsigned char*>(out->data()), out->size()) ==
+             text;
+}
+
+// A context whose block memory comes from the calling thread's region
+// (hash_memory.h) instead of a fresh 19 MiB allocation per hash.
+argon2_context ContextFor(const Argon2Params& params, absl::string_view password,
+                          const unsigned char* salt, size_t salt_size,
+                          unsigned char* out, size_t out_size) {
+  argon2_context context{};
+  context.out = out;
+  context.outlen = static_cast<uint32_t>(out_size);
+  // libargon2 only reads the password (ARGON2_DEFAULT_FLAGS: no clearing).
+  context.pwd = reinterpret_cast<uint8_t*>(const_cast<char*>(password.data()));
+  context.pwdlen = static_cast<uint32_t>(password.size());
+  context.salt = const_cast<uint8_t*>(salt);
+  context.saltlen = static_cast<uint32_t>(salt_size);
+  context.t_cost = params.iterations;
+  context.m_cost = params.memory_kib;
+  context.lanes = params.parallelism;
+  context.threads = params.parallelism;
+  context.version = ARGON2_VERSION_13;
+  context.allocate_cbk = hash_memory::Allocate;
+  context.free_cbk = hash_memory::Release;
+  context.flags = ARGON2_DEFAULT_FLAGS;
+  return context;
+}
+
+absl::Status HashFailure(int rc) {
+  if (rc == ARGON2_MEMORY_ALLOCATION_ERROR) {
+    return absl::ResourceExhaustedError(
+        "argon2id: no memory for the hash; retry later");
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat("argon2id: ", argon2_error_message(rc)));
+}
+
 }  // namespace
 
 absl::StatusOr<std::string> HashPassword(absl::string_view password,
@@ -45,19 +98,24 @@ absl::StatusOr<std::string> HashPassword(absl::string_view password,
   if (RAND_bytes(salt, sizeof(salt)) != 1) {
     return absl::InternalError("the random number generator failed");
   }
-  const size_t length =
-      argon2_encodedlen(params.iterations, params.memory_kib, params.parallelism,
-                        kSaltBytes, kTagBytes, Argon2_id);
-  std::string encoded(length, '\0');
-  const int rc = argon2id_hash_encoded(
-      params.iterations, params.memory_kib, params.parallelism, password.data(),
-      password.size(), salt, sizeof(salt), kTagBytes, &encoded[0], encoded.size());
-  OPENSSL_cleanse(salt, sizeof(salt));
-  if (rc != ARGON2_OK) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("argon2id: ", argon2_error_message(rc)));
+  if (password.size() > ARGON2_MAX_PWD_LENGTH) {
+    return absl::InvalidArgumentError("argon2id: password is too long");
   }
-  encoded.resize(std::strlen(encoded.c_str()));
+  unsigned char tag[kTagBytes];
+  argon2_context context =
+      ContextFor(params, password, salt, sizeof(salt), tag, sizeof(tag));
+  const int rc = argon2_ctx(&context, Argon2_id);
+  if (rc != ARGON2_OK) {
+    OPENSSL_cleanse(salt, sizeof(salt));
+    OPENSSL_cleanse(tag, sizeof(tag));
+    return HashFailure(rc);
+  }
+  std::string encoded =
+      absl::StrCat(kPrefix, "m=", params.memory_kib, ",t=", params.iterations,
+                   ",p=", params.parallelism, "$", B64(salt, sizeof(salt)), "$",
+                   B64(tag, sizeof(tag)));
+  OPENSSL_cleanse(salt, sizeof(salt));
+  OPENSSL_cleanse(tag, sizeof(tag));
   return encoded;
 }
 
@@ -98,10 +156,29 @@ absl::StatusOr<bool> VerifyPassword(absl::string_view phc,
   // truncated strings into an error code we could not tell from a mismatch.
   absl::StatusOr<Argon2Params> params = ParsePhcParams(phc);
   if (!params.ok()) return params.status();
-  const std::string encoded(phc);  // NUL-terminated for libargon2
-  const int rc = argon2id_verify(encoded.c_str(), password.data(), password.size());
+  std::vector<absl::string_view> parts = absl::StrSplit(phc, '$');
+  // "", "argon2id", "v=19", parameters, salt, tag (checked by ParsePhcParams).
+  std::string salt;
+  std::string expected;
+  if (!UnB64(parts[4], &salt) || !UnB64(parts[5], &expected)) {
+    return Malformed("salt or hash is not canonical base64");
+  }
+  if (salt.size() < ARGON2_MIN_SALT_LENGTH || expected.size() < ARGON2_MIN_OUTLEN ||
+      expected.size() > kMaxTagBytes) {
+    return Malformed("salt or hash of an impossible length");
+  }
+  if (password.size() > ARGON2_MAX_PWD_LENGTH) return false;
+  std::string computed(expected.size(), '\0');
+  argon2_context context = ContextFor(
+      *params, password, reinterpret_cast<const unsigned char*>(salt.data()),
+      salt.size(), reinterpret_cast<unsigned char*>(&computed[0]), computed.size());
+  // Computes the tag into `computed` and compares it with `expected` in
+  // constant time.
+  const int rc = argon2id_verify_ctx(&context, expected.data());
+  OPENSSL_cleanse(&computed[0], computed.size());
   if (rc == ARGON2_OK) return true;
   if (rc == ARGON2_VERIFY_MISMATCH) return false;
+  if (rc == ARGON2_MEMORY_ALLOCATION_ERROR) return HashFailure(rc);
   return Malformed(argon2_error_message(rc));
 }
 

@@ -1,5 +1,7 @@
 #include "services/password/argon2_hasher.h"
 
+#include <argon2.h>
+
 #include <string>
 
 #include "absl/strings/match.h"
@@ -53,6 +55,44 @@ TEST(Argon2HasherTest, MalformedHashesFailClosedAsDataLoss) {
     EXPECT_EQ(v.status().code(), absl::StatusCode::kDataLoss) << bad;
     EXPECT_EQ(std::string(v.status().message()).find("c2FsdHNhbHQ"), std::string::npos);
   }
+}
+
+// Our hashes are libargon2's: its own encoded functions verify what we
+// hash, and we verify what they hash, including with other parameters.
+TEST(Argon2HasherTest, HashesAreInterchangeableWithLibargon2sEncodedFunctions) {
+  auto ours = HashPassword("correct horse", kFast);
+  ASSERT_TRUE(ours.ok());
+  EXPECT_EQ(argon2id_verify(ours->c_str(), "correct horse", 13), ARGON2_OK);
+  EXPECT_EQ(argon2id_verify(ours->c_str(), "correct horsE", 13),
+            ARGON2_VERIFY_MISMATCH);
+
+  for (const Argon2Params& p : {kFast, Argon2Params{256, 3, 2}}) {
+    char theirs[256];
+    const unsigned char salt[12] = {'s', 'a', 'l', 't', 's', 'a', 'l', 't', 1, 2, 3, 4};
+    ASSERT_EQ(argon2id_hash_encoded(p.iterations, p.memory_kib, p.parallelism,
+                                    "pässword", 9, salt, sizeof(salt), 24, theirs,
+                                    sizeof(theirs)),
+              ARGON2_OK);
+    EXPECT_EQ(VerifyPassword(theirs, "pässword").value(), true) << theirs;
+    EXPECT_EQ(VerifyPassword(theirs, "password").value(), false) << theirs;
+    EXPECT_EQ(ParsePhcParams(theirs).value(), p);
+  }
+}
+
+TEST(Argon2HasherTest, NonCanonicalOrImpossibleSaltsAndTagsFailClosed) {
+  // "aGFzaB" decodes to the same bytes as "aGFzaA" with a stray bit.
+  for (const std::string bad :
+       {"$argon2id$v=19$m=64,t=1,p=1$c2FsdHNhbHQ$aGFzaB",
+        "$argon2id$v=19$m=64,t=1,p=1$c2FsdA$aGFzaA",     // 4-byte salt
+        "$argon2id$v=19$m=64,t=1,p=1$c2FsdHNhbHQ$aGE"}) {  // 2-byte tag
+    auto v = VerifyPassword(bad, "pw");
+    ASSERT_FALSE(v.ok()) << bad;
+    EXPECT_EQ(v.status().code(), absl::StatusCode::kDataLoss) << bad;
+  }
+  // Well formed, wrong password: a mismatch, not an error.
+  EXPECT_EQ(VerifyPassword("$argon2id$v=19$m=64,t=1,p=1$c2FsdHNhbHQ$aGFzaA", "pw")
+                .value(),
+            false);
 }
 
 TEST(Argon2HasherTest, RefusesParametersLibargon2Refuses) {
