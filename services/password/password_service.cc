@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
 #include "services/common/grpc_status.h"
 #include "services/common/status_macros.h"
 #include "services/password/secret.h"
@@ -85,14 +86,12 @@ absl::StatusOr<std::string> PasswordServiceImpl::Authorize(
 }
 
 template <typename Fn, typename Wipe>
-grpc::ServerUnaryReactor* PasswordServiceImpl::OnHashPool(
+grpc::ServerUnaryReactor* PasswordServiceImpl::OnHashPoolThen(
     grpc::CallbackServerContext* context, absl::string_view action, Fn fn,
     Wipe wipe) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  absl::Status queued = hash_pool_.TrySchedule([reactor, fn, wipe]() mutable {
-    absl::Status status = fn();
-    wipe();
-    reactor->Finish(ToGrpcStatus(status));
+  absl::Status queued = hash_pool_.TrySchedule([reactor, fn]() mutable {
+    fn([reactor](absl::Status status) { reactor->Finish(ToGrpcStatus(status)); });
   });
   if (!queued.ok()) {
     wipe();
@@ -105,10 +104,24 @@ grpc::ServerUnaryReactor* PasswordServiceImpl::OnHashPool(
   return reactor;
 }
 
-absl::Status PasswordServiceImpl::AuditAttempt(
+template <typename Fn, typename Wipe>
+grpc::ServerUnaryReactor* PasswordServiceImpl::OnHashPool(
+    grpc::CallbackServerContext* context, absl::string_view action, Fn fn,
+    Wipe wipe) {
+  return OnHashPoolThen(
+      context, action,
+      [fn, wipe](const Answer& answer) mutable {
+        absl::Status status = fn();
+        wipe();
+        answer(status);
+      },
+      wipe);
+}
+
+void PasswordServiceImpl::AuditAttemptThen(
     absl::string_view caller, absl::string_view action, absl::string_view person_id,
     absl::string_view source,
-    const absl::StatusOr<PasswordManager::AuthOutcome>& outcome) {
+    const absl::StatusOr<PasswordManager::AuthOutcome>& outcome, Answer done) {
   iam::v1::AuditRecord record;
   record.set_caller(std::string(caller));
   record.set_action(std::string(action));
@@ -128,7 +141,8 @@ absl::Status PasswordServiceImpl::AuditAttempt(
     // Refused before any password was tried: buffered, so that a flood of
     // bad requests does not turn into a flood of fsyncs.
     audit_log_->AppendAsync(std::move(record));
-    return absl::OkStatus();
+    done(absl::OkStatus());
+    return;
   } else {
     record.set_person_id(std::string(person_id));
     record.set_outcome(outcome->result == iam::v1::AUTH_RESULT_OK
@@ -146,36 +160,74 @@ absl::Status PasswordServiceImpl::AuditAttempt(
     record.set_revision(outcome->revision);
   }
   // Every login outcome is answered only once its record is durable.
-  absl::StatusOr<int64_t> appended = audit_log_->Append(std::move(record));
-  if (!appended.ok()) {
-    return absl::UnavailableError(absl::StrCat(
-        "the login could not be audited, so it is refused: ",
-        appended.status().message()));
-  }
-  return absl::OkStatus();
+  audit_log_->AppendThen(
+      std::move(record), [done = std::move(done)](absl::StatusOr<int64_t> appended) {
+        if (!appended.ok()) {
+          done(absl::UnavailableError(absl::StrCat(
+              "the login could not be audited, so it is refused: ",
+              appended.status().message())));
+          return;
+        }
+        done(absl::OkStatus());
+      });
+}
+
+absl::Status PasswordServiceImpl::AuditAttempt(
+    absl::string_view caller, absl::string_view action, absl::string_view person_id,
+    absl::string_view source,
+    const absl::StatusOr<PasswordManager::AuthOutcome>& outcome) {
+  absl::Notification audited;
+  absl::Status status;
+  AuditAttemptThen(caller, action, person_id, source, outcome,
+                   [&](absl::Status s) {
+                     status = std::move(s);
+                     audited.Notify();
+                   });
+  audited.WaitForNotification();
+  return status;
 }
 
 grpc::ServerUnaryReactor* PasswordServiceImpl::Authenticate(
     grpc::CallbackServerContext* context, const iam::v1::AuthenticateRequest* request,
     iam::v1::AuthenticateResponse* response) {
-  return OnHashPool(
+  auto wipe = [=] {
+    WipeString(Mutable(request, &iam::v1::AuthenticateRequest::mutable_password));
+  };
+  // The worker answers from the audit log's completion once the login's
+  // record is synced: it goes on to the next hash meanwhile.
+  return OnHashPoolThen(
       context, "password.authenticate",
-      [=]() -> absl::Status {
-        ASSIGN_OR_RETURN(std::string caller,
-                         Authorize(context, kPermPasswordsAuthenticate,
-                                   "password.authenticate", request->source()));
+      [=](Answer answer) {
+        absl::StatusOr<std::string> caller =
+            Authorize(context, kPermPasswordsAuthenticate, "password.authenticate",
+                      request->source());
+        if (!caller.ok()) {
+          wipe();
+          answer(caller.status());
+          return;
+        }
         absl::StatusOr<PasswordManager::AuthOutcome> outcome = manager_->Authenticate(
             request->person_id(), request->password(), request->source());
-        RETURN_IF_ERROR(AuditAttempt(caller, "password.authenticate",
-                                     request->person_id(), request->source(),
-                                     outcome));
-        if (!outcome.ok()) return outcome.status();
-        response->set_result(outcome->result);
-        response->set_locked_until_unix(UnixOrZero(outcome->locked_until));
-        response->set_message(MessageFor(*outcome));
-        return absl::OkStatus();
+        wipe();
+        absl::Status answered = outcome.status();
+        if (outcome.ok()) {
+          response->set_result(outcome->result);
+          response->set_locked_until_unix(UnixOrZero(outcome->locked_until));
+          response->set_message(MessageFor(*outcome));
+        }
+        AuditAttemptThen(*caller, "password.authenticate", request->person_id(),
+                         request->source(), outcome,
+                         [answer = std::move(answer), answered,
+                          response](absl::Status audited) {
+                           if (!audited.ok()) {
+                             response->Clear();
+                             answer(std::move(audited));
+                             return;
+                           }
+                           answer(answered);
+                         });
       },
-      [=] { WipeString(Mutable(request, &iam::v1::AuthenticateRequest::mutable_password)); });
+      wipe);
 }
 
 grpc::ServerUnaryReactor* PasswordServiceImpl::ChangePassword(

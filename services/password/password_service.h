@@ -16,6 +16,7 @@
 #ifndef IAM_SERVICES_PASSWORD_PASSWORD_SERVICE_H_
 #define IAM_SERVICES_PASSWORD_PASSWORD_SERVICE_H_
 
+#include <functional>
 #include <string>
 
 #include "proto/iam/v1/password.grpc.pb.h"
@@ -94,14 +95,31 @@ class PasswordServiceImpl final : public iam::v1::PasswordService::CallbackServi
                                         absl::string_view permission,
                                         absl::string_view action,
                                         absl::string_view target);
-  // Runs `fn` on the hashing pool, then `wipe`; when the pool is full,
-  // audits the refusal, runs `wipe` and finishes with RESOURCE_EXHAUSTED.
+  // How a handler on the hashing pool answers: exactly once, on the worker
+  // or later from another thread.
+  using Answer = std::function<void(absl::Status)>;
+  // Runs `fn(answer)` on the hashing pool; `fn` must run `wipe` before it
+  // hands `answer` to another thread (once answered, the request may be
+  // gone). When the pool is full, audits the refusal, runs `wipe` and
+  // finishes with RESOURCE_EXHAUSTED.
+  template <typename Fn, typename Wipe>
+  grpc::ServerUnaryReactor* OnHashPoolThen(grpc::CallbackServerContext* context,
+                                           absl::string_view action, Fn fn,
+                                           Wipe wipe);
+  // OnHashPoolThen for a handler that answers with what `fn` returns, after
+  // `wipe`.
   template <typename Fn, typename Wipe>
   grpc::ServerUnaryReactor* OnHashPool(grpc::CallbackServerContext* context,
                                        absl::string_view action, Fn fn, Wipe wipe);
-  // Audits a login-like outcome: synced for an outcome (UNAVAILABLE if it
-  // cannot be), buffered for a request refused before any password was
-  // tried.
+  // Audits a login-like outcome and then calls `done`: once the record is
+  // synced for an outcome (UNAVAILABLE if it cannot be), at once for a
+  // request refused before any password was tried (its record is
+  // buffered). `done` may run on the audit log's completion thread.
+  void AuditAttemptThen(absl::string_view caller, absl::string_view action,
+                        absl::string_view person_id, absl::string_view source,
+                        const absl::StatusOr<PasswordManager::AuthOutcome>& outcome,
+                        Answer done);
+  // AuditAttemptThen, waiting for `done`.
   absl::Status AuditAttempt(absl::string_view caller, absl::string_view action,
                     absl::string_view person_id, absl::string_view source,
                     const absl::StatusOr<PasswordManager::AuthOutcome>& outcome);
