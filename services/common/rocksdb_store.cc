@@ -166,31 +166,53 @@ absl::Status CheckColumns(const std::vector<std::string>& columns) {
   return absl::OkStatus();
 }
 
-// Names a key's "family" for the memtable's insert hints: the key up to and
-// including its last '/' or NUL byte ("rec/" for "rec/00000000000000000042",
-// "ix/p/alice\0" for an index entry about alice). The services' keys grow at
-// the end within a family (sequence numbers, ids from counters), so a new key
-// usually lands right after the last one inserted with the same family, and
-// the hint turns a search of the whole skip list into a few comparisons.
-class KeyFamilyTransform final : public rocksdb::SliceTransform {
+// Names a key's "family" for the memtable's insert hints. A hint keeps the
+// skip list position of the last key inserted with the same family, so a new
+// key that lands right after it costs a few comparisons instead of a search
+// of the whole list. `length` gives the family's length in a key (0: no
+// family, no hint).
+class FamilyTransform final : public rocksdb::SliceTransform {
  public:
-  const char* Name() const override { return "iam.KeyFamilyTransform"; }
+  using Length = size_t (*)(const rocksdb::Slice& key);
+  FamilyTransform(const char* name, Length length) : name_(name), length_(length) {}
+  const char* Name() const override { return name_; }
   rocksdb::Slice Transform(const rocksdb::Slice& key) const override {
-    return rocksdb::Slice(key.data(), FamilyLength(key));
+    return rocksdb::Slice(key.data(), length_(key));
   }
-  bool InDomain(const rocksdb::Slice& key) const override {
-    return FamilyLength(key) > 0;
-  }
+  bool InDomain(const rocksdb::Slice& key) const override { return length_(key) > 0; }
 
  private:
-  static size_t FamilyLength(const rocksdb::Slice& key) {
-    for (size_t i = key.size(); i > 0; --i) {
-      const char c = key.data()[i - 1];
-      if (c == '/' || c == '\0') return i;
-    }
-    return 0;
-  }
+  const char* const name_;
+  const Length length_;
 };
+
+// The key up to and including its last '/' or NUL byte ("rec/" for
+// "rec/00000000000000000042"). The services' keys grow at the end within a
+// family (sequence numbers, ids from counters).
+size_t UpToLastSeparator(const rocksdb::Slice& key) {
+  for (size_t i = key.size(); i > 0; --i) {
+    const char c = key.data()[i - 1];
+    if (c == '/' || c == '\0') return i;
+  }
+  return 0;
+}
+
+// For the audit index column: the key up to its second '/' ("ix/p/" for
+// every posting about a person), or its last '/' ("ckpt/", "meta/"). The
+// indexer writes a window's postings sorted by key, one per value: a family
+// per value would be hinted once per window (a hint map entry per person, no
+// search saved), while a family per field lands each posting right after
+// the one before.
+size_t UpToIndexField(const rocksdb::Slice& key) {
+  size_t last = 0;
+  int slashes = 0;
+  for (size_t i = 0; i < key.size(); ++i) {
+    if (key.data()[i] != '/') continue;
+    last = i + 1;
+    if (++slashes == 2) break;
+  }
+  return last;
+}
 
 rocksdb::Options StoreOptions(rocksdb::Env* env) {
   rocksdb::Options options;
@@ -215,7 +237,8 @@ rocksdb::Options StoreOptions(rocksdb::Env* env) {
   // Memtable inserts use a per-family hint (when a write is not grouped with
   // another one: grouped writes insert in parallel, each its own batch).
   options.memtable_insert_with_hint_prefix_extractor =
-      std::make_shared<KeyFamilyTransform>();
+      std::make_shared<FamilyTransform>("iam.KeyFamilyTransform",
+                                        UpToLastSeparator);
 
   rocksdb::BlockBasedTableOptions table;
   table.block_cache = rocksdb::NewLRUCache(kBlockCacheBytes);
@@ -245,6 +268,9 @@ rocksdb::ColumnFamilyOptions ColumnOptions(absl::string_view name,
     options.compaction_options_universal.allow_trivial_move = true;
   } else if (name == kAuditIndexColumn) {
     options.compaction_style = rocksdb::kCompactionStyleUniversal;
+    options.memtable_insert_with_hint_prefix_extractor =
+        std::make_shared<FamilyTransform>("iam.IndexFieldTransform",
+                                          UpToIndexField);
   }
   return options;
 }

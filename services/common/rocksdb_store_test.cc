@@ -555,6 +555,54 @@ TEST(RocksDbStoreTest, AuditColumnIsCompactedSizeTieredAndOpensALeveledOne) {
               ::testing::HasSubstr("compaction_style=kCompactionStyleLevel"));
 }
 
+// The audit index column hints memtable inserts per index field ("ix/p/"),
+// not per value: windows of postings written in key order, interleaved with
+// checkpoints, all read back in order, and the column's options name it.
+TEST(RocksDbStoreTest, AuditIndexPostingsHintedPerFieldReadBackInOrder) {
+  const std::string dir = FreshDir();
+  auto store = OpenOrDie(dir);
+  ASSERT_NE(store, nullptr);
+  for (int window = 0; window < 3; ++window) {
+    WriteBatch batch;
+    for (const char* field : {"ix/c/", "ix/g/", "ix/p/"}) {
+      for (int value = 0; value < 50; ++value) {
+        batch.Put(kAuditIndexColumn,
+                  absl::StrCat(field, "v", 100 + value, std::string(1, '\0'),
+                               1000 + window),
+                  "posting");
+      }
+    }
+    batch.Put(kAuditIndexColumn, absl::StrCat("ckpt/", 1000 + window), "checkpoint");
+    ASSERT_TRUE(store->WriteUnsynced(batch).ok());
+  }
+  for (const char* field : {"ix/c/", "ix/g/", "ix/p/"}) {
+    std::vector<std::string> keys;
+    ASSERT_TRUE(store
+                    ->Scan(kAuditIndexColumn, field,
+                           [&](absl::string_view key, absl::string_view) {
+                             keys.emplace_back(key);
+                             return true;
+                           })
+                    .ok());
+    ASSERT_EQ(keys.size(), 150u) << field;
+    EXPECT_TRUE(std::is_sorted(keys.begin(), keys.end())) << field;
+  }
+  int checkpoints = 0;
+  ASSERT_TRUE(store
+                  ->Scan(kAuditIndexColumn, "ckpt/",
+                         [&](absl::string_view, absl::string_view) {
+                           ++checkpoints;
+                           return true;
+                         })
+                  .ok());
+  EXPECT_EQ(checkpoints, 3);
+  store.reset();
+  EXPECT_THAT(PersistedOptionsOf(dir, kAuditIndexColumn),
+              ::testing::HasSubstr("iam.IndexFieldTransform"));
+  EXPECT_THAT(PersistedOptionsOf(dir, kAuditColumn),
+              ::testing::HasSubstr("iam.KeyFamilyTransform"));
+}
+
 // Flushes write around the page cache where the file system allows it
 // (tmpfs refused O_DIRECT before Linux 6.6); the store flushes on tmpfs
 // either way.
