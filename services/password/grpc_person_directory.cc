@@ -31,11 +31,7 @@ absl::StatusOr<PersonRecord> GrpcPersonDirectory::Get(absl::string_view id) {
         absl::StrCat("cannot read the person from the identity service: ",
                      s.error_message()));
   }
-  PersonRecord record;
-  record.id = response.person().id();
-  record.display_name = response.person().display_name();
-  record.status = response.person().status();
-  return record;
+  return PersonRecordOf(response.person());
 }
 
 }  // namespace iam::password

@@ -13,6 +13,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "proto/iam/v1/common.pb.h"
+#include "proto/iam/v1/identity.pb.h"
 
 namespace iam::password {
 
@@ -21,6 +22,11 @@ struct PersonRecord {
   std::string display_name;
   iam::v1::PersonStatus status = iam::v1::PERSON_STATUS_UNSPECIFIED;
 };
+
+// What the password service keeps of an identity record.
+inline PersonRecord PersonRecordOf(const iam::v1::Person& person) {
+  return PersonRecord{person.id(), person.display_name(), person.status()};
+}
 
 class PersonDirectory {
  public:

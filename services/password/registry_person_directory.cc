@@ -15,11 +15,7 @@ absl::StatusOr<PersonRecord> RegistryPersonDirectory::Get(absl::string_view id) 
         "cannot read the person from the identity registry: ",
         person.status().message()));
   }
-  PersonRecord record;
-  record.id = person->id();
-  record.display_name = person->display_name();
-  record.status = person->status();
-  return record;
+  return PersonRecordOf(*person);
 }
 
 }  // namespace iam::password
