@@ -7,12 +7,14 @@
 #include <cstring>
 #include <vector>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "services/common/status_macros.h"
 #include "services/password/hash_memory.h"
 
 namespace iam::password {
@@ -90,36 +92,16 @@ absl::Status HashFailure(int rc) {
       absl::StrCat("argon2id: ", argon2_error_message(rc)));
 }
 
-}  // namespace
+// A PHC string's parts: parameters, and the salt and tag still in base64.
+struct Phc {
+  Argon2Params params;
+  absl::string_view salt;
+  absl::string_view tag;
+};
 
-absl::StatusOr<std::string> HashPassword(absl::string_view password,
-                                         const Argon2Params& params) {
-  unsigned char salt[kSaltBytes];
-  if (RAND_bytes(salt, sizeof(salt)) != 1) {
-    return absl::InternalError("the random number generator failed");
-  }
-  if (password.size() > ARGON2_MAX_PWD_LENGTH) {
-    return absl::InvalidArgumentError("argon2id: password is too long");
-  }
-  unsigned char tag[kTagBytes];
-  argon2_context context =
-      ContextFor(params, password, salt, sizeof(salt), tag, sizeof(tag));
-  const int rc = argon2_ctx(&context, Argon2_id);
-  if (rc != ARGON2_OK) {
-    OPENSSL_cleanse(salt, sizeof(salt));
-    OPENSSL_cleanse(tag, sizeof(tag));
-    return HashFailure(rc);
-  }
-  std::string encoded =
-      absl::StrCat(kPrefix, "m=", params.memory_kib, ",t=", params.iterations,
-                   ",p=", params.parallelism, "$", B64(salt, sizeof(salt)), "$",
-                   B64(tag, sizeof(tag)));
-  OPENSSL_cleanse(salt, sizeof(salt));
-  OPENSSL_cleanse(tag, sizeof(tag));
-  return encoded;
-}
-
-absl::StatusOr<Argon2Params> ParsePhcParams(absl::string_view phc) {
+// Splits and checks `phc`; DATA_LOSS when it is not an Argon2id v19 PHC
+// string with m, t, p and base64 salt and tag.
+absl::StatusOr<Phc> SplitPhc(absl::string_view phc) {
   if (!absl::StartsWith(phc, kPrefix)) {
     return Malformed("not an Argon2id version 19 PHC string");
   }
@@ -128,7 +110,8 @@ absl::StatusOr<Argon2Params> ParsePhcParams(absl::string_view phc) {
   if (parts.size() != 3 || !IsB64(parts[1]) || !IsB64(parts[2])) {
     return Malformed("expected parameters, salt and hash");
   }
-  Argon2Params params;
+  Phc out{Argon2Params{}, parts[1], parts[2]};
+  Argon2Params& params = out.params;
   int seen = 0;
   for (absl::string_view kv : absl::StrSplit(parts[0], ',')) {
     std::pair<absl::string_view, absl::string_view> p =
@@ -147,20 +130,47 @@ absl::StatusOr<Argon2Params> ParsePhcParams(absl::string_view phc) {
     ++seen;
   }
   if (seen != 3) return Malformed("parameters must be m, t, p in that order");
-  return params;
+  return out;
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> HashPassword(absl::string_view password,
+                                         const Argon2Params& params) {
+  unsigned char salt[kSaltBytes];
+  if (RAND_bytes(salt, sizeof(salt)) != 1) {
+    return absl::InternalError("the random number generator failed");
+  }
+  if (password.size() > ARGON2_MAX_PWD_LENGTH) {
+    return absl::InvalidArgumentError("argon2id: password is too long");
+  }
+  unsigned char tag[kTagBytes];
+  absl::Cleanup cleanse = [&] {
+    OPENSSL_cleanse(salt, sizeof(salt));
+    OPENSSL_cleanse(tag, sizeof(tag));
+  };
+  argon2_context context =
+      ContextFor(params, password, salt, sizeof(salt), tag, sizeof(tag));
+  const int rc = argon2_ctx(&context, Argon2_id);
+  if (rc != ARGON2_OK) return HashFailure(rc);
+  return absl::StrCat(kPrefix, "m=", params.memory_kib, ",t=", params.iterations,
+                      ",p=", params.parallelism, "$", B64(salt, sizeof(salt)), "$",
+                      B64(tag, sizeof(tag)));
+}
+
+absl::StatusOr<Argon2Params> ParsePhcParams(absl::string_view phc) {
+  ASSIGN_OR_RETURN(Phc parsed, SplitPhc(phc));
+  return parsed.params;
 }
 
 absl::StatusOr<bool> VerifyPassword(absl::string_view phc,
                                     absl::string_view password) {
-  // Parse first: libargon2 would happily decode other variants or
-  // truncated strings into an error code we could not tell from a mismatch.
-  absl::StatusOr<Argon2Params> params = ParsePhcParams(phc);
-  if (!params.ok()) return params.status();
-  std::vector<absl::string_view> parts = absl::StrSplit(phc, '$');
-  // "", "argon2id", "v=19", parameters, salt, tag (checked by ParsePhcParams).
+  // A malformed stored hash is DATA_LOSS, never a mismatch: fail closed and
+  // say so.
+  ASSIGN_OR_RETURN(const Phc parsed, SplitPhc(phc));
   std::string salt;
   std::string expected;
-  if (!UnB64(parts[4], &salt) || !UnB64(parts[5], &expected)) {
+  if (!UnB64(parsed.salt, &salt) || !UnB64(parsed.tag, &expected)) {
     return Malformed("salt or hash is not canonical base64");
   }
   if (salt.size() < ARGON2_MIN_SALT_LENGTH || expected.size() < ARGON2_MIN_OUTLEN ||
@@ -170,7 +180,7 @@ absl::StatusOr<bool> VerifyPassword(absl::string_view phc,
   if (password.size() > ARGON2_MAX_PWD_LENGTH) return false;
   std::string computed(expected.size(), '\0');
   argon2_context context = ContextFor(
-      *params, password, reinterpret_cast<const unsigned char*>(salt.data()),
+      parsed.params, password, reinterpret_cast<const unsigned char*>(salt.data()),
       salt.size(), reinterpret_cast<unsigned char*>(&computed[0]), computed.size());
   // Computes the tag into `computed` and compares it with `expected` in
   // constant time.
