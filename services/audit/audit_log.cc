@@ -578,7 +578,7 @@ Result WaitFor(const std::function<void(std::function<void(Result)>)>& start) {
 
 }  // namespace
 
-absl::StatusOr<int64_t> StoreAuditLog::Append(AuditRecord record) {
+absl::StatusOr<int64_t> AuditLog::Append(AuditRecord record) {
   return WaitFor<absl::StatusOr<int64_t>>([&](AppendCallback done) {
     AppendThen(std::move(record), std::move(done));
   });

@@ -83,8 +83,8 @@ class AuditLog {
   // Appends `record` and returns its sequence once it is synced to stable
   // storage. Assigns its sequence, time and chain fields, overwriting what
   // `record` carried. Records appended (in any mode) before this call are
-  // written no later than this one.
-  virtual absl::StatusOr<int64_t> Append(iam::v1::AuditRecord record) = 0;
+  // written no later than this one. (AppendThen, waiting for the outcome.)
+  absl::StatusOr<int64_t> Append(iam::v1::AuditRecord record);
 
   // Like Append, but returns at once and calls `done` when the record is
   // synced (or could not be). For handlers that must not block a thread.
@@ -196,7 +196,6 @@ class StoreAuditLog final : public AuditLog {
   // REQUIRES: no other call is in progress or follows.
   ~StoreAuditLog() override;
 
-  absl::StatusOr<int64_t> Append(iam::v1::AuditRecord record) override;
   using AuditLog::AppendThen;
   void AppendThen(iam::v1::AuditRecord record, WriteBatch with,
                   AppendCallback done) override;

@@ -36,16 +36,6 @@ using ::testing::HasSubstr;
 // with the outcome the test picks. Buffered records are kept as they come.
 class HeldAuditLog final : public audit::AuditLog {
  public:
-  absl::StatusOr<int64_t> Append(AuditRecord record) override {
-    absl::Notification done;
-    absl::StatusOr<int64_t> result;
-    AppendThen(std::move(record), [&](absl::StatusOr<int64_t> r) {
-      result = std::move(r);
-      done.Notify();
-    });
-    done.WaitForNotification();
-    return result;
-  }
   using AuditLog::AppendThen;
   void AppendThen(AuditRecord record, WriteBatch /*with*/,
                   audit::AppendCallback done) override {
